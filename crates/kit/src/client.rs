@@ -1,0 +1,205 @@
+//! gRPC clients for calls between services: lazy connections, a deadline on every attempt,
+//! W3C trace-context injected into every call, and retries with exponential backoff and full
+//! jitter, for idempotent calls only.
+
+use std::time::Duration;
+
+use rand::Rng;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+
+use crate::config::{Config, parse_duration};
+use crate::tenant::{TENANT_HEADER, TenantId};
+
+/// Client behaviour, from the `client` configuration section.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Deadline of each attempt.
+    pub timeout: Duration,
+    /// How long to wait for a connection.
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt, for idempotent calls.
+    pub max_retries: u32,
+    /// The first retry delay; doubled each time.
+    pub backoff_base: Duration,
+    /// The longest retry delay.
+    pub backoff_max: Duration,
+}
+
+impl ClientOptions {
+    /// Reads the `client` section.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            timeout: parse_duration("client.timeout", &config.client.timeout)?,
+            connect_timeout: parse_duration("client.connect_timeout", &config.client.connect_timeout)?,
+            max_retries: config.client.max_retries,
+            backoff_base: parse_duration("client.backoff_base", &config.client.backoff_base)?,
+            backoff_max: parse_duration("client.backoff_max", &config.client.backoff_max)?,
+        })
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            max_retries: 4,
+            backoff_base: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Injects the current trace context into every outbound call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceInterceptor;
+
+impl tonic::service::Interceptor for TraceInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        crate::telemetry::inject_current(request.metadata_mut());
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry the caller's trace context.
+pub type TracedChannel = InterceptedService<Channel, TraceInterceptor>;
+
+/// A lazily connected, traced channel to `url` (`http://host:port`).
+pub fn connect(url: &str, options: &ClientOptions) -> anyhow::Result<TracedChannel> {
+    let endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| anyhow::anyhow!("peer address {url:?}: {e}"))?
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.timeout)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true);
+    Ok(InterceptedService::new(endpoint.connect_lazy(), TraceInterceptor))
+}
+
+/// A request for `tenant` with a deadline.
+pub fn request<T>(tenant: &TenantId, message: T, timeout: Duration) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Ok(value) = tenant.as_str().parse() {
+        request.metadata_mut().insert(TENANT_HEADER, value);
+    }
+    request.set_timeout(timeout);
+    request
+}
+
+/// Marks a request as made by a redress service acting on its own behalf
+/// (`x-redress-actor: system:<service>`, `x-redress-roles: system`).
+pub fn as_service<T>(mut request: Request<T>, service: crate::ServiceKind) -> Request<T> {
+    if let Ok(actor) = format!("system:{service}").parse() {
+        request.metadata_mut().insert(crate::caller::ACTOR_HEADER, actor);
+    }
+    if let Ok(roles) = "system".parse() {
+        request.metadata_mut().insert(crate::caller::ROLES_HEADER, roles);
+    }
+    request
+}
+
+/// Whether a failed call may be retried: the server was unreachable, overloaded or too slow.
+pub fn retryable(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted)
+        || (status.code() == Code::Unknown && status.message().contains("transport"))
+}
+
+/// Runs an idempotent call, retrying retryable failures with exponential backoff and full
+/// jitter. Only for calls that are safe to repeat: reads, and writes carrying a request_id.
+pub async fn with_retries<T, F, Fut>(options: &ClientOptions, what: &str, mut call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Status>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(status) if attempt < options.max_retries && retryable(&status) => {
+                let delay = backoff(options, attempt);
+                tracing::debug!(call = what, attempt, code = ?status.code(), delay_ms = delay.as_millis() as u64, "retrying call");
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            Err(status) => return Err(status),
+        }
+    }
+}
+
+/// The delay before retry `attempt` (from 0): uniform in [0, min(max, base × 2^attempt)].
+pub fn backoff(options: &ClientOptions, attempt: u32) -> Duration {
+    let ceiling = options.backoff_base.saturating_mul(1u32 << attempt.min(20)).min(options.backoff_max);
+    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(rand::rng().random_range(0..=nanos))
+}
+
+/// Asks a peer's `grpc.health.v1` whether `service` is SERVING, for readiness checks.
+pub async fn peer_serving(channel: TracedChannel, service: &str) -> Result<(), String> {
+    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
+    let mut request = Request::new(tonic_health::pb::HealthCheckRequest { service: service.to_string() });
+    request.set_timeout(Duration::from_secs(2));
+    match client.check(request).await {
+        Ok(response) => {
+            let status = response.into_inner().status;
+            if status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
+                Ok(())
+            } else {
+                Err(format!("{service} is not serving yet"))
+            }
+        }
+        Err(status) => Err(format!("{service} unreachable: {}", status.message())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let options = ClientOptions {
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(350),
+            ..ClientOptions::default()
+        };
+        for _ in 0..200 {
+            assert!(backoff(&options, 0) <= Duration::from_millis(100));
+            assert!(backoff(&options, 1) <= Duration::from_millis(200));
+            assert!(backoff(&options, 10) <= Duration::from_millis(350));
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_only_what_is_retryable() {
+        let options = ClientOptions { backoff_base: Duration::from_millis(1), ..ClientOptions::default() };
+        let mut calls = 0;
+        let result: Result<(), Status> = with_retries(&options, "test", || {
+            calls += 1;
+            let attempt = calls;
+            async move { if attempt < 3 { Err(Status::unavailable("down")) } else { Ok(()) } }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(calls, 3);
+
+        let mut calls = 0;
+        let result: Result<(), Status> = with_retries(&options, "test", || {
+            calls += 1;
+            async { Err(Status::invalid_argument("bad")) }
+        })
+        .await;
+        assert_eq!(result.unwrap_err().code(), Code::InvalidArgument);
+        assert_eq!(calls, 1, "invalid arguments are never retried");
+
+        let mut calls = 0;
+        let result: Result<(), Status> = with_retries(&options, "test", || {
+            calls += 1;
+            async { Err(Status::unavailable("down")) }
+        })
+        .await;
+        assert_eq!(result.unwrap_err().code(), Code::Unavailable);
+        assert_eq!(calls, 1 + options.max_retries);
+    }
+}

@@ -1,0 +1,600 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then `REDRESS_…`
+//! environment variables (`REDRESS_CASE__DATABASE_URL` is `case.database_url`), then flags
+//! (`--set key=value`). [`Config::validate`] rejects nonsense at start-up naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ServiceKind;
+
+mod analytics;
+mod case;
+mod escalation;
+mod intake;
+mod notification;
+
+pub use analytics::AnalyticsConfig;
+pub use case::CaseConfig;
+pub use escalation::EscalationConfig;
+pub use intake::IntakeConfig;
+pub use notification::NotificationConfig;
+
+/// Environment variables with this prefix configure redress.
+pub const ENV_PREFIX: &str = "REDRESS_";
+/// Variables with this prefix belong to the test suite and are not configuration.
+const TEST_ENV_PREFIX: &str = "REDRESS_TEST_";
+
+/// A configuration problem, named by its key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {problem}")]
+pub struct ConfigError {
+    /// The dotted key, for example `case.listen`.
+    pub key: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// A problem with `key`.
+    pub fn new(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self { key: key.into(), problem: problem.into() }
+    }
+}
+
+/// The whole configuration of a redress process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded mode keeps its SQLite files.
+    pub data_dir: String,
+    /// Logging.
+    pub log: LogConfig,
+    /// OpenTelemetry traces and metrics export.
+    pub telemetry: TelemetryConfig,
+    /// The Prometheus scrape endpoint.
+    pub metrics: MetricsConfig,
+    /// gRPC server behaviour shared by every service.
+    pub grpc: GrpcConfig,
+    /// gRPC client behaviour for service-to-service calls.
+    pub client: ClientConfig,
+    /// The database every service uses unless its own section overrides it.
+    pub database: DatabaseConfig,
+    /// Redis, the index of SLA deadlines and the shared rate limiter.
+    pub redis: RedisConfig,
+    /// The embedded all-in-one mode (`redress up`).
+    pub up: UpConfig,
+    /// Where each service finds the others.
+    pub peers: PeersConfig,
+    /// The intake service.
+    pub intake: IntakeConfig,
+    /// The case service.
+    pub case: CaseConfig,
+    /// The escalation service.
+    pub escalation: EscalationConfig,
+    /// The notification service.
+    pub notification: NotificationConfig,
+    /// The analytics service.
+    pub analytics: AnalyticsConfig,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `human` or `json`.
+    pub format: String,
+    /// A `tracing` filter directive, for example `info` or `info,redress_case=debug`.
+    pub level: String,
+}
+
+/// OpenTelemetry export settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// OTLP/gRPC collector endpoint, for example `http://otel-collector:4317`. Empty disables export.
+    pub otlp_endpoint: String,
+    /// Share of new traces sampled, 0 to 1. Child spans follow their parent's decision.
+    pub sampling_ratio: f64,
+    /// How often metrics are pushed over OTLP.
+    pub metrics_interval: String,
+}
+
+/// Prometheus scrape endpoint settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address of the HTTP `/metrics` endpoint. Empty disables it.
+    pub listen: String,
+}
+
+/// gRPC server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcConfig {
+    /// The longest a call may run when the client sets no shorter deadline.
+    pub request_timeout: String,
+    /// Calls in flight per process before new ones are shed with RESOURCE_EXHAUSTED.
+    pub concurrency_limit: usize,
+    /// The largest message accepted or sent, in bytes.
+    pub max_message_bytes: usize,
+    /// How long shutdown waits for calls in flight to finish.
+    pub shutdown_grace: String,
+}
+
+/// gRPC client settings for calls between services.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientConfig {
+    /// Deadline of each attempt.
+    pub timeout: String,
+    /// How long to wait for a connection.
+    pub connect_timeout: String,
+    /// Retries of idempotent calls after the first attempt.
+    pub max_retries: u32,
+    /// The first retry delay; doubled each time, with full jitter.
+    pub backoff_base: String,
+    /// The longest retry delay.
+    pub backoff_max: String,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://…` or `sqlite://…`. Empty means a SQLite file per service under `data_dir`.
+    pub url: String,
+    /// Pool size per service.
+    pub max_connections: u32,
+    /// How long to wait for a connection from the pool.
+    pub acquire_timeout: String,
+    /// Run pending migrations when a service starts.
+    pub migrate_on_start: bool,
+}
+
+/// Redis settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// `redis://…` or `rediss://…`. Empty is allowed only in `redress up`, which keeps timers in process.
+    pub url: String,
+    /// Prefix of every key redress writes, so several installations can share one Redis.
+    pub key_prefix: String,
+}
+
+/// The embedded all-in-one mode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpConfig {
+    /// The one address all five services answer on.
+    pub listen: String,
+}
+
+/// Peer addresses for service-to-service calls.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeersConfig {
+    /// The case service, for example `http://redress-case:50052`.
+    pub case: String,
+    /// The escalation service.
+    pub escalation: String,
+    /// The notification service.
+    pub notification: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: "./data".into(),
+            log: LogConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            metrics: MetricsConfig::default(),
+            grpc: GrpcConfig::default(),
+            client: ClientConfig::default(),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
+            up: UpConfig::default(),
+            peers: PeersConfig::default(),
+            intake: IntakeConfig::default(),
+            case: CaseConfig::default(),
+            escalation: EscalationConfig::default(),
+            notification: NotificationConfig::default(),
+            analytics: AnalyticsConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "human".into(), level: "info".into() }
+    }
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self { otlp_endpoint: String::new(), sampling_ratio: 1.0, metrics_interval: "30s".into() }
+    }
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: "0.0.0.0:9464".into() }
+    }
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: "30s".into(),
+            concurrency_limit: 1024,
+            max_message_bytes: 4 * 1024 * 1024,
+            shutdown_grace: "4s".into(),
+        }
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            timeout: "10s".into(),
+            connect_timeout: "3s".into(),
+            max_retries: 4,
+            backoff_base: "50ms".into(),
+            backoff_max: "2s".into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: String::new(), max_connections: 16, acquire_timeout: "5s".into(), migrate_on_start: true }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self { url: String::new(), key_prefix: "redress".into() }
+    }
+}
+
+impl Default for UpConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:50051".into() }
+    }
+}
+
+impl Default for PeersConfig {
+    fn default() -> Self {
+        Self {
+            case: format!("http://127.0.0.1:{}", ServiceKind::Case.default_port()),
+            escalation: format!("http://127.0.0.1:{}", ServiceKind::Escalation.default_port()),
+            notification: format!("http://127.0.0.1:{}", ServiceKind::Notification.default_port()),
+        }
+    }
+}
+
+/// What every service's section has, and its own checks.
+pub trait Section {
+    /// Where `redress serve` listens for the service.
+    fn listen(&self) -> &str;
+    /// The service's own database URL, overriding `database.url`; empty for none.
+    fn database_url(&self) -> &str;
+    /// Checks the service's own settings; `prefix` is the section's key.
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError>;
+}
+
+/// The default listen address of a service.
+fn listen_on(kind: ServiceKind) -> String {
+    format!("0.0.0.0:{}", kind.default_port())
+}
+
+/// Where configuration comes from, in increasing precedence after the built-in defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// A TOML file (`--config`).
+    pub file: Option<PathBuf>,
+    /// Environment variables; normally [`std::env::vars`].
+    pub env: Vec<(String, String)>,
+    /// `key=value` overrides from flags, applied last.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The process environment, with an optional file and flag overrides.
+    pub fn from_process(file: Option<PathBuf>, overrides: Vec<(String, String)>) -> Self {
+        Self { file, env: std::env::vars().collect(), overrides }
+    }
+}
+
+impl Config {
+    /// Loads the layers and validates the result.
+    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
+        let defaults =
+            config::Config::try_from(&Config::default()).map_err(|e| ConfigError::new("<defaults>", e.to_string()))?;
+        let mut builder = config::Config::builder().add_source(defaults);
+        if let Some(file) = &sources.file {
+            if !file.is_file() {
+                return Err(ConfigError::new("--config", format!("no such file {}", file.display())));
+            }
+            builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
+        }
+        let env: config::Map<String, String> = sources
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !k.starts_with(TEST_ENV_PREFIX))
+            .cloned()
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("REDRESS").prefix_separator("_").separator("__").source(Some(env)),
+        );
+        for (key, value) in &sources.overrides {
+            builder = builder
+                .set_override(key.as_str(), value.as_str())
+                .map_err(|e| ConfigError::new(key.clone(), e.to_string()))?;
+        }
+        let merged = builder.build().map_err(|e| describe(&e))?;
+        let config: Config = merged.try_deserialize().map_err(|e| describe(&e))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value; the first problem is returned with its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.log.format.as_str() {
+            "human" | "json" => {}
+            other => return Err(ConfigError::new("log.format", format!("must be human or json, not {other:?}"))),
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(ConfigError::new("log.level", e.to_string()));
+        }
+        if !self.telemetry.otlp_endpoint.is_empty() {
+            check_url("telemetry.otlp_endpoint", &self.telemetry.otlp_endpoint, &["http", "https"])?;
+        }
+        if !(0.0..=1.0).contains(&self.telemetry.sampling_ratio) {
+            return Err(ConfigError::new("telemetry.sampling_ratio", "must be between 0 and 1"));
+        }
+        parse_duration("telemetry.metrics_interval", &self.telemetry.metrics_interval)?;
+        if !self.metrics.listen.is_empty() {
+            parse_listen("metrics.listen", &self.metrics.listen)?;
+        }
+        parse_duration("grpc.request_timeout", &self.grpc.request_timeout)?;
+        parse_duration("grpc.shutdown_grace", &self.grpc.shutdown_grace)?;
+        if self.grpc.concurrency_limit == 0 {
+            return Err(ConfigError::new("grpc.concurrency_limit", "must be at least 1"));
+        }
+        if self.grpc.max_message_bytes < 1024 {
+            return Err(ConfigError::new("grpc.max_message_bytes", "must be at least 1024"));
+        }
+        parse_duration("client.timeout", &self.client.timeout)?;
+        parse_duration("client.connect_timeout", &self.client.connect_timeout)?;
+        parse_duration("client.backoff_base", &self.client.backoff_base)?;
+        parse_duration("client.backoff_max", &self.client.backoff_max)?;
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new("database.max_connections", "must be at least 1"));
+        }
+        parse_duration("database.acquire_timeout", &self.database.acquire_timeout)?;
+        if !self.database.url.is_empty() {
+            check_database_url("database.url", &self.database.url)?;
+        }
+        if !self.redis.url.is_empty() {
+            check_url("redis.url", &self.redis.url, &["redis", "rediss"])?;
+        }
+        if self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(['{', '}', ' ']) {
+            return Err(ConfigError::new("redis.key_prefix", "must be non-empty without braces or spaces"));
+        }
+        parse_listen("up.listen", &self.up.listen)?;
+        check_url("peers.case", &self.peers.case, &["http", "https"])?;
+        check_url("peers.escalation", &self.peers.escalation, &["http", "https"])?;
+        check_url("peers.notification", &self.peers.notification, &["http", "https"])?;
+        for kind in ServiceKind::ALL {
+            let section = self.service(kind);
+            parse_listen(&format!("{}.listen", kind.key()), section.listen())?;
+            if !section.database_url().is_empty() {
+                check_database_url(&format!("{}.database_url", kind.key()), section.database_url())?;
+            }
+            section.validate(kind.key())?;
+        }
+        Ok(())
+    }
+
+    /// The section of one service.
+    pub fn service(&self, kind: ServiceKind) -> &dyn Section {
+        match kind {
+            ServiceKind::Intake => &self.intake,
+            ServiceKind::Case => &self.case,
+            ServiceKind::Escalation => &self.escalation,
+            ServiceKind::Notification => &self.notification,
+            ServiceKind::Analytics => &self.analytics,
+        }
+    }
+
+    /// The database URL a service uses: its own, the shared one, or a SQLite file under `data_dir`.
+    pub fn database_url(&self, kind: ServiceKind) -> String {
+        let own = self.service(kind).database_url();
+        if !own.is_empty() {
+            return own.to_string();
+        }
+        if !self.database.url.is_empty() {
+            return self.database.url.clone();
+        }
+        let path = Path::new(&self.data_dir).join(format!("{}.db", kind.key()));
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    /// The configuration with passwords in URLs replaced by `****`, as TOML.
+    pub fn to_masked_toml(&self) -> String {
+        let mut masked = self.clone();
+        masked.database.url = mask_url(&masked.database.url);
+        masked.redis.url = mask_url(&masked.redis.url);
+        masked.telemetry.otlp_endpoint = mask_url(&masked.telemetry.otlp_endpoint);
+        masked.intake.mask();
+        masked.case.mask();
+        masked.escalation.mask();
+        masked.notification.mask();
+        masked.analytics.mask();
+        toml::to_string_pretty(&masked).unwrap_or_else(|e| format!("# cannot print configuration: {e}\n"))
+    }
+}
+
+/// Turns a `config` crate error into one line naming the key.
+fn describe(error: &config::ConfigError) -> ConfigError {
+    let text = error.to_string();
+    // Unknown keys: "unknown field `x`, expected one of ..." possibly followed by " for key `a.b`".
+    if let Some(field) = between(&text, "unknown field `", "`") {
+        let parent = between(&text, "for key `", "`").unwrap_or_default();
+        let key = if parent.is_empty() { field.to_string() } else { format!("{parent}.{field}") };
+        return ConfigError::new(key, "unknown key");
+    }
+    if let Some(key) = between(&text, "for key `", "`") {
+        let problem = text.split(" for key `").next().unwrap_or(&text).to_string();
+        return ConfigError::new(key, problem);
+    }
+    ConfigError::new("<config>", text)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
+}
+
+/// Parses a duration such as `30s`, `250ms` or `1h 30m`.
+pub fn parse_duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(value)
+        .map_err(|e| ConfigError::new(key, format!("not a duration ({e}); write it like 30s or 250ms")))
+}
+
+/// Parses a `host:port` listen address, with a port from 0 to 65535.
+pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    let (host, port) =
+        value.rsplit_once(':').ok_or_else(|| ConfigError::new(key, format!("{value:?} is not host:port")))?;
+    let port: u64 = port.parse().map_err(|_| ConfigError::new(key, format!("port {port:?} is not a number")))?;
+    if port > u64::from(u16::MAX) {
+        return Err(ConfigError::new(key, format!("port {port} is out of range (0 to 65535)")));
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: std::net::IpAddr = match host {
+        "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
+        _ => host.parse().map_err(|_| ConfigError::new(key, format!("{host:?} is not an IP address")))?,
+    };
+    Ok(SocketAddr::new(ip, port as u16))
+}
+
+/// Checks a URL and its scheme.
+pub fn check_url(key: &str, value: &str, schemes: &[&str]) -> Result<url::Url, ConfigError> {
+    let url = url::Url::parse(value).map_err(|e| ConfigError::new(key, format!("malformed URL {value:?}: {e}")))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(ConfigError::new(
+            key,
+            format!("URL scheme {:?} is not one of {}", url.scheme(), schemes.join(", ")),
+        ));
+    }
+    if let Some(port) = url.port()
+        && port == 0
+    {
+        return Err(ConfigError::new(key, "port 0 is not a destination"));
+    }
+    Ok(url)
+}
+
+fn check_database_url(key: &str, value: &str) -> Result<(), ConfigError> {
+    let url = check_url(key, value, &["postgres", "postgresql", "sqlite"])?;
+    if url.scheme() != "sqlite" && url.host_str().unwrap_or_default().is_empty() {
+        return Err(ConfigError::new(key, "PostgreSQL URL has no host"));
+    }
+    Ok(())
+}
+
+/// Replaces the password of a URL with `****`.
+pub fn mask_url(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("****"));
+            url.to_string()
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// Parses `key=value` flag arguments.
+pub fn parse_overrides(pairs: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    pairs
+        .iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| ConfigError::new(pair.clone(), "--set takes key=value"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(&Sources {
+            file: None,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            overrides: overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        })
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let c = load(&[], &[]).unwrap();
+        assert_eq!(c.case.listen, "0.0.0.0:50053");
+        assert_eq!(c.database_url(ServiceKind::Case), "sqlite://./data/case.db?mode=rwc");
+
+        let c = load(
+            &[("REDRESS_CASE__DATABASE_URL", "postgres://u:secret@db:5432/redress"), ("REDRESS_DATA_DIR", "/var/x")],
+            &[("log.format", "json")],
+        )
+        .unwrap();
+        assert_eq!(c.database_url(ServiceKind::Case), "postgres://u:secret@db:5432/redress");
+        assert_eq!(c.database_url(ServiceKind::Intake), "sqlite:///var/x/intake.db?mode=rwc");
+        assert_eq!(c.log.format, "json");
+        assert!(c.to_masked_toml().contains("postgres://u:****@db:5432/redress"));
+        assert!(!c.to_masked_toml().contains("secret"));
+
+        let c = load(&[("REDRESS_GRPC__CONCURRENCY_LIMIT", "7")], &[("grpc.concurrency_limit", "9")]).unwrap();
+        assert_eq!(c.grpc.concurrency_limit, 9, "flags win over the environment");
+    }
+
+    #[test]
+    fn test_suite_variables_are_not_configuration() {
+        let c = load(&[("REDRESS_TEST_DATABASE_URL", "postgres://x@y/z")], &[]).unwrap();
+        assert!(c.database.url.is_empty());
+    }
+
+    #[test]
+    fn nonsense_is_named_by_its_key() {
+        type Pairs = &'static [(&'static str, &'static str)];
+        let cases: &[(Pairs, Pairs, &str)] = &[
+            (&[("REDRESS_CASE__LISTEN", "0.0.0.0:70000")], &[], "case.listen"),
+            (&[("REDRESS_DATABASE__URL", "not a url")], &[], "database.url"),
+            (&[("REDRESS_DATABASE__URL", "mysql://db/x")], &[], "database.url"),
+            (&[("REDRESS_BOGUS", "1")], &[], "bogus"),
+            (&[("REDRESS_CASE__COLOUR", "1")], &[], "case.colour"),
+            (&[], &[("log.format", "xml")], "log.format"),
+            (&[], &[("grpc.request_timeout", "soon")], "grpc.request_timeout"),
+            (&[], &[("grpc.concurrency_limit", "many")], "grpc.concurrency_limit"),
+            (&[], &[("peers.case", "case:50052")], "peers.case"),
+        ];
+        for (env, overrides, key) in cases {
+            let err = load(env, overrides).expect_err(key);
+            assert_eq!(err.key, *key, "{err}");
+            assert!(!err.to_string().contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn listen_addresses_parse() {
+        assert_eq!(parse_listen("k", "127.0.0.1:0").unwrap().port(), 0);
+        assert_eq!(parse_listen("k", "[::1]:80").unwrap().port(), 80);
+        assert!(parse_listen("k", "localhost:65536").unwrap_err().problem.contains("out of range"));
+        assert!(parse_listen("k", "nowhere").is_err());
+    }
+}

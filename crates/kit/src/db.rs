@@ -1,0 +1,117 @@
+//! The database: sea-orm over `postgres://…` (production) or `sqlite://…` (the embedded mode),
+//! pooled. Each service keeps its tables apart: its own schema on PostgreSQL, its own file on
+//! SQLite. Migrations are sea-orm-migration migrators, run by `redress migrate` or at start-up,
+//! serialised across replicas by an advisory lock on PostgreSQL.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm_migration::MigratorTrait;
+
+use crate::ServiceKind;
+use crate::config::{Config, parse_duration};
+
+/// Connects `kind` to its database, as configured.
+pub async fn connect(config: &Config, kind: ServiceKind) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url(kind);
+    let acquire = parse_duration("database.acquire_timeout", &config.database.acquire_timeout)?;
+    connect_url(&url, kind, config.database.max_connections, acquire).await
+}
+
+/// Connects `kind` to the database at `url`.
+pub async fn connect_url(
+    url: &str,
+    kind: ServiceKind,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        if let Some(dir) = sqlite_path(url).and_then(|p| Path::new(&p).parent().map(Path::to_path_buf))
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        options.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        options.set_schema_search_path(kind.schema());
+    }
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting {kind} to its database at {}", crate::config::mask_url(url)))?;
+    Ok(db)
+}
+
+/// The file path of a `sqlite://path?…` URL.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Applies `M`'s pending migrations to `kind`'s database. On PostgreSQL the schema is created
+/// first and an advisory lock keeps concurrent replicas from migrating at once.
+pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection, kind: ServiceKind, url: &str) -> anyhow::Result<()> {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            // A dedicated connection holds the advisory lock for the whole migration.
+            let lock = Database::connect(
+                ConnectOptions::new(url.to_string()).max_connections(1).sqlx_logging(false).to_owned(),
+            )
+            .await
+            .context("connecting for the migration lock")?;
+            let key = migration_lock_key(kind);
+            lock.execute_unprepared(&format!("SELECT pg_advisory_lock({key})"))
+                .await
+                .context("taking the migration lock")?;
+            let result = async {
+                db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {}", kind.schema())).await?;
+                M::up(db, None).await
+            }
+            .await;
+            let _ = lock.execute_unprepared(&format!("SELECT pg_advisory_unlock({key})")).await;
+            let _ = lock.close().await;
+            result.with_context(|| format!("migrating {kind}"))?;
+        }
+        _ => M::up(db, None).await.with_context(|| format!("migrating {kind}"))?,
+    }
+    tracing::info!(service = %kind, "migrations applied");
+    Ok(())
+}
+
+fn migration_lock_key(kind: ServiceKind) -> i64 {
+    // A fixed key per service: "redress" in ASCII, plus the service's position.
+    0x7265_6472_6573_7300 + ServiceKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as i64
+}
+
+/// A readiness check: the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+    let statement = Statement::from_string(db.get_database_backend(), "SELECT 1");
+    db.query_one_raw(statement).await.map(|_| ()).map_err(|e| format!("database: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite://./data/case.db?mode=rwc").as_deref(), Some("./data/case.db"));
+        assert_eq!(sqlite_path("sqlite:///var/x.db").as_deref(), Some("/var/x.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+}

@@ -1,0 +1,242 @@
+//! The one mapping from errors to `tonic::Status`, with a deliberately small set of codes.
+//!
+//! Each service has its own `Error` enum and converts it into [`ApiError`]; this module turns
+//! that into a status. Invalid input carries `google.rpc.BadRequest` field violations; internal
+//! errors are logged with their context and returned as a bare INTERNAL.
+
+use std::time::Duration;
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+/// An error as a client should see it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed; each violation names a field and why.
+    #[error("invalid argument: {}", describe_violations(.0))]
+    InvalidArgument(Vec<FieldViolation>),
+    /// The caller is not identified.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// The caller may not do this.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    /// The named resource does not exist for this tenant.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The resource exists already.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// The request is valid but the resource is not in a state that allows it.
+    #[error("failed precondition: {0}")]
+    FailedPrecondition(String),
+    /// A concurrent change won; read again and retry.
+    #[error("aborted: {0}")]
+    Aborted(String),
+    /// A limit was reached; retry after the given delay.
+    #[error("resource exhausted: {message}")]
+    ResourceExhausted {
+        /// What limit.
+        message: String,
+        /// When to retry.
+        retry_after: Option<Duration>,
+    },
+    /// A dependency is down; retrying later may work.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The work did not finish in time.
+    #[error("deadline exceeded: {0}")]
+    DeadlineExceeded(String),
+    /// A bug or an unexpected failure. Logged in full; the client sees only INTERNAL.
+    #[error("internal: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+fn describe_violations(violations: &[FieldViolation]) -> String {
+    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+}
+
+impl ApiError {
+    /// One invalid field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        ApiError::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    /// An unexpected failure with context.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(error.into())
+    }
+
+    /// The gRPC code this error maps to.
+    pub fn code(&self) -> Code {
+        match self {
+            ApiError::InvalidArgument(_) => Code::InvalidArgument,
+            ApiError::Unauthenticated(_) => Code::Unauthenticated,
+            ApiError::PermissionDenied(_) => Code::PermissionDenied,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::AlreadyExists(_) => Code::AlreadyExists,
+            ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ApiError::Aborted(_) => Code::Aborted,
+            ApiError::ResourceExhausted { .. } => Code::ResourceExhausted,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::DeadlineExceeded(_) => Code::DeadlineExceeded,
+            ApiError::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+/// Collects field violations while validating a request.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// No violations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `field` is invalid and why.
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Records a violation when `bad` holds.
+    pub fn check(&mut self, bad: bool, field: impl Into<String>, description: impl Into<String>) {
+        if bad {
+            self.add(field, description);
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was recorded, otherwise INVALID_ARGUMENT with every violation.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::InvalidArgument(self.0)) }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::InvalidArgument(violations) => {
+                let message = describe_violations(&violations);
+                let details = ErrorDetails::with_bad_request(violations);
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ApiError::ResourceExhausted { message, retry_after } => {
+                let details = ErrorDetails::with_retry_info(retry_after);
+                Status::with_error_details(Code::ResourceExhausted, message, details)
+            }
+            ApiError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                Status::internal("internal error")
+            }
+            other => {
+                let code = other.code();
+                let message = match &other {
+                    ApiError::Unauthenticated(m)
+                    | ApiError::PermissionDenied(m)
+                    | ApiError::AlreadyExists(m)
+                    | ApiError::FailedPrecondition(m)
+                    | ApiError::Aborted(m)
+                    | ApiError::Unavailable(m)
+                    | ApiError::DeadlineExceeded(m) => m.clone(),
+                    _ => other.to_string(),
+                };
+                Status::new(code, message)
+            }
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    /// Sorts database errors into not-found, conflict, unavailable, deadline, or internal.
+    fn from(error: DbErr) -> Self {
+        if let Some(sql) = error.sql_err() {
+            match sql {
+                SqlErr::UniqueConstraintViolation(_) => {
+                    return ApiError::Aborted("conflicting concurrent change; retry".into());
+                }
+                SqlErr::ForeignKeyConstraintViolation(_) => {
+                    return ApiError::FailedPrecondition("a referenced record does not exist".into());
+                }
+                _ => {}
+            }
+        }
+        match &error {
+            DbErr::RecordNotFound(what) => ApiError::NotFound(what.clone()),
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                ApiError::Unavailable("database unavailable; retry later".into())
+            }
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) if is_transient(e) => {
+                tracing::warn!(error = %error, "transient database error");
+                ApiError::Unavailable("database busy; retry later".into())
+            }
+            _ => ApiError::Internal(anyhow::Error::new(error).context("database")),
+        }
+    }
+}
+
+/// Whether a database error is worth retrying: lost connections, serialization failures,
+/// deadlocks, statement timeouts and a busy SQLite file.
+fn is_transient(error: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as E;
+    match error {
+        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+        E::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // 40001 serialization_failure, 40P01 deadlock_detected, 57014 query_canceled,
+            // 55P03 lock_not_available; SQLite 5 BUSY, 6 LOCKED, 517 BUSY_SNAPSHOT.
+            matches!(code.as_ref(), "40001" | "40P01" | "57014" | "55P03" | "5" | "6" | "517")
+        }
+        _ => false,
+    }
+}
+
+/// Whether a database error is a transient one that a retry of the whole transaction may cure.
+pub fn db_retryable(error: &DbErr) -> bool {
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => is_transient(e),
+        DbErr::ConnectionAcquire(_) => true,
+        _ => matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_carries_field_violations() {
+        let mut v = Violations::new();
+        v.add("case.description", "must not be empty");
+        v.check(true, "request_id", "required");
+        let status: Status = v.finish().unwrap_err().into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let fields: Vec<_> = details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
+        assert_eq!(fields, ["case.description", "request_id"]);
+        assert!(status.message().contains("case.description: must not be empty"));
+    }
+
+    #[test]
+    fn internal_errors_leak_nothing() {
+        let status: Status = ApiError::internal(anyhow::anyhow!("password=hunter2 in query")).into();
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+    }
+
+    #[test]
+    fn exhaustion_carries_retry_info() {
+        let status: Status =
+            ApiError::ResourceExhausted { message: "slow down".into(), retry_after: Some(Duration::from_millis(1500)) }
+                .into();
+        let retry = status.get_error_details().retry_info().cloned().unwrap();
+        assert_eq!(retry.retry_delay, Some(Duration::from_millis(1500)));
+    }
+}

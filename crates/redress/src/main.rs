@@ -1,0 +1,264 @@
+//! `redress`: one binary for every service.
+//!
+//! - `redress up` runs all five services in one process on one port, embedded: SQLite files
+//!   under the data directory and the in-process timer index. Nothing to install.
+//! - `redress serve <service>...` runs any subset, each on its configured address, against the
+//!   configured PostgreSQL and Redis; on Kubernetes each Deployment runs one.
+//! - `redress migrate [<service>...]` applies database migrations.
+//! - `redress config` prints the effective configuration with secrets masked.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use redress_kit::config::{ConfigError, Sources, parse_listen, parse_overrides};
+use redress_kit::server::{Component, ServerOptions};
+use redress_kit::service::Peers;
+use redress_kit::{Config, ServiceKind};
+use tokio_util::sync::CancellationToken;
+
+/// Complaint resolution for contact centres: intake, case, escalation, notification, analytics.
+#[derive(Debug, Parser)]
+#[command(name = "redress", version, about)]
+struct Cli {
+    /// A TOML configuration file; environment variables and flags override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Sets a configuration key, for example `--set case.listen=0.0.0.0:50053`. Repeatable.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Where the embedded mode keeps its SQLite files (`data_dir`).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<String>,
+    /// `human` or `json` logs (`log.format`).
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the named services, each on its configured address.
+    Serve {
+        /// Services to run: intake, case, escalation, notification, analytics.
+        #[arg(required = true, value_name = "SERVICE")]
+        services: Vec<String>,
+    },
+    /// Runs all five services in one process on one port, embedded (SQLite, in-process timers).
+    Up {
+        /// The address to listen on (`up.listen`).
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<String>,
+    },
+    /// Applies database migrations of the named services, or of all of them.
+    Migrate {
+        /// Services to migrate; all when none are named.
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+    },
+    /// Prints the effective configuration, secrets masked.
+    Config,
+}
+
+/// Why the process stops early: bad input (exit 2) or a failure while running (exit 1).
+enum Failure {
+    Usage(String),
+    Runtime(anyhow::Error),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::Usage(format!("invalid configuration: {e}"))
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<ConfigError>() {
+            Ok(config) => config.into(),
+            Err(e) => Failure::Runtime(e),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("redress: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(error)) => {
+            eprintln!("redress: {}", format!("{error:#}").replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let mut overrides = parse_overrides(&cli.set)?;
+    if let Some(dir) = &cli.data_dir {
+        overrides.push(("data_dir".into(), dir.clone()));
+    }
+    if let Some(format) = &cli.log_format {
+        overrides.push(("log.format".into(), format.clone()));
+    }
+    if let Command::Up { listen: Some(listen) } = &cli.command {
+        overrides.push(("up.listen".into(), listen.clone()));
+    }
+    let config = Config::load(&Sources::from_process(cli.config.clone(), overrides))?;
+
+    let (services, process_name) = match &cli.command {
+        Command::Config => {
+            print!("{}", config.to_masked_toml());
+            return Ok(());
+        }
+        Command::Serve { services } => {
+            let kinds = parse_services(services)?;
+            let name = match kinds.as_slice() {
+                [one] => format!("redress-{one}"),
+                _ => "redress".to_string(),
+            };
+            (kinds, name)
+        }
+        Command::Up { .. } => (ServiceKind::ALL.to_vec(), "redress".to_string()),
+        Command::Migrate { services } if services.is_empty() => (ServiceKind::ALL.to_vec(), "redress".into()),
+        Command::Migrate { services } => (parse_services(services)?, "redress".into()),
+    };
+    if let Command::Serve { .. } = &cli.command
+        && services.contains(&ServiceKind::Escalation)
+        && config.redis.url.is_empty()
+    {
+        return Err(ConfigError {
+            key: "redis.url".into(),
+            problem: "required by the escalation service outside `redress up`".into(),
+        }
+        .into());
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async move {
+        let telemetry = redress_kit::telemetry::init(&config, &process_name)?;
+        let result = match cli.command {
+            Command::Migrate { .. } => migrate(&config, &services).await,
+            Command::Serve { .. } => serve(&config, &services, &telemetry).await,
+            Command::Up { .. } => up(&config, &telemetry).await,
+            Command::Config => Ok(()),
+        };
+        telemetry.shutdown();
+        result.map_err(Failure::from)
+    })
+}
+
+fn parse_services(names: &[String]) -> Result<Vec<ServiceKind>, Failure> {
+    let mut kinds = Vec::new();
+    for name in names {
+        let kind = ServiceKind::parse(name).map_err(Failure::Usage)?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    Ok(kinds)
+}
+
+async fn migrate(config: &Config, services: &[ServiceKind]) -> anyhow::Result<()> {
+    for kind in services {
+        match kind {
+            ServiceKind::Intake => redress_intake::migrate(config).await?,
+            ServiceKind::Case => redress_case::migrate(config).await?,
+            ServiceKind::Escalation => redress_escalation::migrate(config).await?,
+            ServiceKind::Notification => redress_notification::migrate(config).await?,
+            ServiceKind::Analytics => redress_analytics::migrate(config).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Builds one service as a component, with its options adjusted by `adjust`.
+async fn component(config: &Config, kind: ServiceKind, peers: Option<&Peers>) -> anyhow::Result<Component> {
+    macro_rules! build {
+        ($krate:ident) => {{
+            let mut options = $krate::Options::from_config(config)?;
+            if let Some(peers) = peers {
+                options.common.peers = peers.clone();
+            }
+            $krate::build(options).await?.into_component()
+        }};
+    }
+    Ok(match kind {
+        ServiceKind::Intake => build!(redress_intake),
+        ServiceKind::Case => build!(redress_case),
+        ServiceKind::Escalation => build!(redress_escalation),
+        ServiceKind::Notification => build!(redress_notification),
+        ServiceKind::Analytics => build!(redress_analytics),
+    })
+}
+
+async fn start_metrics(
+    config: &Config,
+    telemetry: &redress_kit::telemetry::Telemetry,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    if !config.metrics.listen.is_empty() {
+        let addr = parse_listen("metrics.listen", &config.metrics.listen)?;
+        telemetry.serve_metrics(addr, shutdown.clone()).await?;
+    }
+    Ok(())
+}
+
+/// Runs the services; those configured on the same address share one server.
+async fn serve(
+    config: &Config,
+    services: &[ServiceKind],
+    telemetry: &redress_kit::telemetry::Telemetry,
+) -> anyhow::Result<()> {
+    let shutdown = redress_kit::shutdown::on_signal();
+    start_metrics(config, telemetry, &shutdown).await?;
+    let options = ServerOptions::from_config(config)?;
+    let mut by_address: BTreeMap<SocketAddr, Vec<Component>> = BTreeMap::new();
+    for kind in services {
+        let addr = parse_listen(&format!("{kind}.listen"), config.service(*kind).listen())?;
+        by_address.entry(addr).or_default().push(component(config, *kind, None).await?);
+    }
+    let mut servers = tokio::task::JoinSet::new();
+    for (addr, components) in by_address {
+        let listener = redress_kit::server::bind(addr).await?;
+        let (options, shutdown) = (options.clone(), shutdown.clone());
+        servers.spawn(async move { redress_kit::server::serve(listener, components, &options, shutdown).await });
+    }
+    let mut result = Ok(());
+    while let Some(joined) = servers.join_next().await {
+        let outcome = joined.context("server task").and_then(|r| r);
+        if let Err(e) = outcome {
+            shutdown.cancel();
+            result = Err(e);
+        }
+    }
+    result
+}
+
+/// Runs all five services on one address, embedded.
+async fn up(config: &Config, telemetry: &redress_kit::telemetry::Telemetry) -> anyhow::Result<()> {
+    let shutdown = redress_kit::shutdown::on_signal();
+    start_metrics(config, telemetry, &shutdown).await?;
+    let listen = parse_listen("up.listen", &config.up.listen)?;
+    let listener = redress_kit::server::bind(listen).await?;
+    let bound = listener.local_addr()?;
+    let reachable = if bound.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port())
+    } else {
+        bound
+    };
+    let peers = Peers::all_at(&format!("http://{reachable}"));
+    let mut components = Vec::new();
+    for kind in ServiceKind::ALL {
+        components.push(component(config, kind, Some(&peers)).await?);
+    }
+    tracing::info!(addr = %bound, data_dir = %config.data_dir, "redress up: all five services, embedded");
+    redress_kit::server::serve(listener, components, &ServerOptions::from_config(config)?, shutdown).await
+}

@@ -1,0 +1,187 @@
+//! The `redress` binary as a user runs it: bad configuration is refused in one line naming the
+//! key; `migrate` then `serve case` works on PostgreSQL and on SQLite; `up` serves all five
+//! services with per-RPC metrics; SIGTERM stops it within 5 s with exit code 0.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use redress_testkit::{TestDatabase, free_port};
+use sea_orm::{ConnectionTrait, Database, Statement};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+fn redress() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("REDRESS_") && !key.starts_with("REDRESS_TEST_") {
+            command.env_remove(key);
+        }
+    }
+    command.kill_on_drop(true).stdin(Stdio::null());
+    command
+}
+
+#[tokio::test]
+async fn bad_configuration_is_refused_in_one_line_naming_the_key() {
+    struct Bad {
+        args: &'static [&'static str],
+        env: &'static [(&'static str, &'static str)],
+        expected: &'static str,
+    }
+    let cases = [
+        Bad { args: &["serve", "billing"], env: &[], expected: r#"unknown service "billing""# },
+        Bad {
+            args: &["serve", "case"],
+            env: &[("REDRESS_CASE__DATABASE_URL", "postgres//db/redress")],
+            expected: "case.database_url: malformed URL",
+        },
+        Bad {
+            args: &["--set", "case.listen=0.0.0.0:70000", "serve", "case"],
+            env: &[],
+            expected: "case.listen: port 70000 is out of range",
+        },
+        Bad {
+            args: &["serve", "case"],
+            env: &[("REDRESS_CASE__COLOUR", "blue")],
+            expected: "case.colour: unknown key",
+        },
+        Bad { args: &["serve", "escalation"], env: &[], expected: "redis.url: required by the escalation service" },
+    ];
+    for Bad { args, env, expected } in cases {
+        let output = redress().args(args).envs(env.iter().copied()).output().await.expect("run redress");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr:?}");
+        assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr:?}");
+    }
+}
+
+/// Waits until `service` on `port` answers SERVING.
+async fn wait_serving(port: u16, service: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).expect("endpoint");
+        if let Ok(channel) = endpoint.connect().await {
+            let mut client = HealthClient::new(channel);
+            let request = HealthCheckRequest { service: service.to_string() };
+            if let Ok(response) = client.check(request).await
+                && response.into_inner().status == ServingStatus::Serving as i32
+            {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{service} on port {port} never became SERVING");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends SIGTERM and checks the process exits with 0 within 5 s.
+async fn terminate(mut child: Child) {
+    let pid = child.id().expect("running");
+    let started = Instant::now();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("stopped within 5 s of SIGTERM")
+        .expect("exit status");
+    assert_eq!(exit.code(), Some(0), "clean exit after SIGTERM");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+async fn migrate_then_serve_case(env: &[(&str, &str)]) {
+    let migrate = redress().args(["migrate", "case"]).envs(env.iter().copied()).output().await.expect("migrate");
+    assert!(migrate.status.success(), "migrate: {}", String::from_utf8_lossy(&migrate.stderr));
+
+    let port = free_port();
+    let child = redress()
+        .args(["serve", "case", "--set", &format!("case.listen=127.0.0.1:{port}"), "--set", "metrics.listen="])
+        .args(["--set", "database.migrate_on_start=false"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve case");
+    wait_serving(port, "redress.case.v1.CaseService").await;
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn migrate_then_serve_case_on_postgres() {
+    let db = TestDatabase::create().await;
+    migrate_then_serve_case(&[("REDRESS_CASE__DATABASE_URL", &db.url)]).await;
+
+    let conn = Database::connect(db.url.as_str()).await.expect("connect");
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM information_schema.tables \
+             WHERE table_schema = 'redress_case' AND table_name = 'seaql_migrations'",
+        ))
+        .await
+        .expect("query")
+        .expect("a row");
+    let n: i64 = row.try_get("", "n").expect("count");
+    assert_eq!(n, 1, "the case service keeps its tables in its own schema");
+    conn.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn migrate_then_serve_case_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    migrate_then_serve_case(&[("REDRESS_DATA_DIR", data_dir)]).await;
+    assert!(dir.path().join("case.db").is_file(), "the case service keeps its own SQLite file");
+}
+
+async fn http_get(port: u16, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.expect("read");
+    body
+}
+
+#[tokio::test]
+async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (port, metrics_port) = (free_port(), free_port());
+    let child = redress()
+        .args(["up", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.path().to_str().expect("utf-8")])
+        .args(["--set", &format!("metrics.listen=127.0.0.1:{metrics_port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("up");
+    wait_serving(port, "").await;
+    for service in [
+        "redress.intake.v1.IntakeService",
+        "redress.case.v1.CaseService",
+        "redress.escalation.v1.EscalationService",
+        "redress.notification.v1.NotificationService",
+        "redress.analytics.v1.AnalyticsService",
+    ] {
+        wait_serving(port, service).await;
+    }
+
+    // A call without a tenant is refused, and the call shows up in the per-RPC metrics.
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut analytics = redress_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient::new(channel);
+    let _ = analytics.get_overview(redress_proto::analytics::v1::GetOverviewRequest::default()).await;
+    let metrics = http_get(metrics_port, "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("rpc_server_call_duration_seconds_count") && l.contains("rpc_method=\"GetOverview\""))
+        .unwrap_or_else(|| panic!("no GetOverview latency histogram in:\n{metrics}"));
+    assert!(line.contains("rpc_grpc_status_code="), "{line}");
+
+    terminate(child).await;
+}

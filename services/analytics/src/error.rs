@@ -1,0 +1,30 @@
+//! The analytics service's errors and how clients see them.
+
+use redress_kit::ApiError;
+use sea_orm::DbErr;
+
+/// Everything that can go wrong in the analytics service.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    /// The request is invalid or not allowed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Database(e) => e.into(),
+            Error::Api(e) => e,
+        }
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        ApiError::from(error).into()
+    }
+}

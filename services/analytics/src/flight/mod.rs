@@ -1,0 +1,200 @@
+//! The Arrow Flight SQL endpoint: SQL for BI tools over the documented views, read-only and
+//! confined to the caller's tenant, with results streamed as Arrow record batches.
+//!
+//! It listens on its own address (`analytics.flight_listen`) as a background task of the
+//! analytics component, so `redress up` and `redress serve analytics` both run it.
+
+mod catalog;
+pub mod columns;
+pub mod postgres;
+mod service;
+pub mod sqlite;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::RecordBatch;
+use arrow_flight::flight_service_server::FlightServiceServer;
+use arrow_schema::SchemaRef;
+use futures::stream::BoxStream;
+use redress_kit::TenantId;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+
+pub use service::FlightSql;
+
+/// Rows per record batch.
+pub const BATCH_ROWS: usize = 8192;
+
+/// How long and how large a query may be.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The statement timeout.
+    pub timeout: Duration,
+    /// The most rows a result may have.
+    pub max_rows: u64,
+}
+
+/// How the endpoint is configured.
+#[derive(Debug, Clone)]
+pub struct FlightOptions {
+    /// Where it listens; None disables it.
+    pub listen: Option<SocketAddr>,
+    /// On PostgreSQL, the read-only role's URL; None derives it from the service's.
+    pub reader_url: Option<String>,
+    /// Query limits.
+    pub limits: Limits,
+}
+
+/// The tenant of a Flight SQL call. Until authentication arrives it is the `x-redress-tenant`
+/// header; this is the one place that reads it.
+pub fn tenant<T>(request: &tonic::Request<T>) -> Result<TenantId, Status> {
+    redress_kit::tenant::tenant(request)
+}
+
+/// The answer to a statement that returns no rows (DDL, INSERT, UPDATE…).
+fn query_refused() -> Status {
+    Status::permission_denied(
+        "read-only SQL endpoint: only queries that return rows are accepted (SELECT, WITH, VALUES)",
+    )
+}
+
+/// The answer to a result over the row limit.
+fn too_many_rows(max: u64) -> Status {
+    Status::resource_exhausted(format!(
+        "the result has more than {max} rows (analytics.flight_max_rows); aggregate, filter or add a LIMIT"
+    ))
+}
+
+/// Where a query's schema and batches go.
+pub struct Sink {
+    schema: Option<oneshot::Sender<Result<SchemaRef, Status>>>,
+    batches: mpsc::Sender<Result<RecordBatch, Status>>,
+}
+
+impl Sink {
+    /// Reports the schema; false when nobody is listening any more.
+    fn schema(&mut self, schema: SchemaRef) -> bool {
+        self.schema.take().is_some_and(|tx| tx.send(Ok(schema)).is_ok())
+    }
+
+    /// Sends a batch; false when the client went away.
+    async fn send(&self, batch: RecordBatch) -> bool {
+        self.batches.send(Ok(batch)).await.is_ok()
+    }
+
+    /// Reports a failure, before or after the schema.
+    async fn fail(&mut self, status: Status) {
+        match self.schema.take() {
+            Some(tx) => {
+                let _ = tx.send(Err(status));
+            }
+            None => {
+                let _ = self.batches.send(Err(status)).await;
+            }
+        }
+    }
+}
+
+/// Runs queries on the service's database.
+pub enum Reader {
+    /// PostgreSQL, as the read-only role.
+    Postgres(postgres::PgReader),
+    /// SQLite, read-only with an authorizer.
+    Sqlite(sqlite::SqliteReader),
+}
+
+/// A query's result: its schema and its batches.
+pub type Results = (SchemaRef, BoxStream<'static, Result<RecordBatch, Status>>);
+
+impl Reader {
+    /// The reader for the service's database.
+    pub async fn new(db: &DatabaseConnection, database_url: &str, options: &FlightOptions) -> anyhow::Result<Self> {
+        Ok(match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let url = postgres::reader_url(database_url, options.reader_url.as_deref())?;
+                Reader::Postgres(postgres::PgReader::new(db, &url, options.limits).await?)
+            }
+            _ => {
+                let path = sqlite::path_of(database_url)
+                    .ok_or_else(|| anyhow::anyhow!("Flight SQL needs a SQLite file, not {database_url}"))?;
+                Reader::Sqlite(sqlite::SqliteReader::new(path, options.limits))
+            }
+        })
+    }
+
+    /// The schema BI tools qualify the views with.
+    pub fn db_schema(&self) -> &'static str {
+        match self {
+            Reader::Postgres(_) => "redress_analytics",
+            Reader::Sqlite(_) => "temp",
+        }
+    }
+
+    async fn run(self: Arc<Self>, tenant: TenantId, sql: String, describe_only: bool, sink: Sink) {
+        match self.as_ref() {
+            Reader::Postgres(r) => r.run(tenant.as_str(), &sql, describe_only, sink).await,
+            Reader::Sqlite(r) => r.run(tenant.as_str(), &sql, describe_only, sink).await,
+        }
+    }
+
+    fn start(
+        self: &Arc<Self>,
+        tenant: TenantId,
+        sql: String,
+        describe_only: bool,
+    ) -> (oneshot::Receiver<Result<SchemaRef, Status>>, mpsc::Receiver<Result<RecordBatch, Status>>) {
+        let (schema_tx, schema_rx) = oneshot::channel();
+        let (tx, rx) = mpsc::channel(2);
+        let sink = Sink { schema: Some(schema_tx), batches: tx };
+        tokio::spawn(self.clone().run(tenant, sql, describe_only, sink));
+        (schema_rx, rx)
+    }
+
+    /// The schema `sql` would return, checking that it is a query the caller may run.
+    pub async fn describe(self: &Arc<Self>, tenant: TenantId, sql: String) -> Result<SchemaRef, Status> {
+        let (schema, _) = self.start(tenant, sql, true);
+        schema.await.map_err(|_| Status::internal("internal error"))?
+    }
+
+    /// Runs `sql`: its schema, then its batches as they are read.
+    pub async fn execute(self: &Arc<Self>, tenant: TenantId, sql: String) -> Result<Results, Status> {
+        let (schema, batches) = self.start(tenant, sql, false);
+        let schema = schema.await.map_err(|_| Status::internal("internal error"))??;
+        let stream = tokio_stream::wrappers::ReceiverStream::new(batches);
+        Ok((schema, Box::pin(stream)))
+    }
+}
+
+/// Binds the endpoint's address; failure is logged and leaves the endpoint off, so that the
+/// gRPC reports still start.
+pub async fn bind(listen: SocketAddr) -> Option<TcpListener> {
+    match TcpListener::bind(listen).await {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            tracing::error!(addr = %listen, error = %e, "flight sql endpoint cannot listen; it stays off");
+            None
+        }
+    }
+}
+
+/// Serves Flight SQL on `listener` until `shutdown`.
+pub async fn serve(listener: TcpListener, reader: Arc<Reader>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let service = FlightServiceServer::new(FlightSql::new(reader))
+        .max_decoding_message_size(16 * 1024 * 1024)
+        .max_encoding_message_size(64 * 1024 * 1024);
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    tracing::info!(%addr, "flight sql endpoint listening");
+    tonic::transport::Server::builder()
+        .layer(redress_kit::observe::ObserveLayer::new(256))
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .await?;
+    tracing::info!(%addr, "flight sql endpoint stopped");
+    Ok(())
+}

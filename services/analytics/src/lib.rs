@@ -1,0 +1,144 @@
+//! The analytics service: folds case events into a reporting schema, answers typed reports and
+//! exports, and serves SQL to BI tools over Arrow Flight SQL.
+//!
+//! `Options → build() → run(shutdown)`: [`Options::from_config`] reads the configuration,
+//! [`build`] connects and migrates the database, and [`Service::run`] serves until shutdown;
+//! [`Service::into_component`] mounts it beside the others in `redress up`. The component's
+//! background tasks are the case event consumer and the Flight SQL endpoint.
+
+mod api;
+pub mod domain;
+pub mod error;
+pub mod flight;
+pub mod migration;
+pub mod store;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redress_kit::config::{parse_duration, parse_listen};
+use redress_kit::consumer::ConsumerOptions;
+use redress_kit::server::Component;
+use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
+use redress_kit::{Config, ServiceKind};
+use redress_proto::analytics::v1::analytics_service_server;
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::flight::{FlightOptions, Limits};
+use crate::store::{CONSUMER, Store};
+
+/// How long the consumer's lease lasts without renewal (longer than the event stream's
+/// heartbeat, so an idle holder keeps it).
+pub const LEASE: Duration = Duration::from_secs(15);
+
+/// How the service is configured.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What every service has: listen address, database, peers.
+    pub common: CommonOptions,
+    /// The Arrow Flight SQL endpoint.
+    pub flight: FlightOptions,
+}
+
+impl Options {
+    /// Reads the options from a validated configuration.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let section = &config.analytics;
+        let listen = if section.flight_listen.is_empty() {
+            None
+        } else {
+            Some(parse_listen("analytics.flight_listen", &section.flight_listen)?)
+        };
+        Ok(Self {
+            common: CommonOptions::from_config(config, ServiceKind::Analytics)?,
+            flight: FlightOptions {
+                listen,
+                reader_url: (!section.flight_reader_url.is_empty()).then(|| section.flight_reader_url.clone()),
+                limits: Limits {
+                    timeout: parse_duration("analytics.flight_statement_timeout", &section.flight_statement_timeout)?,
+                    max_rows: section.flight_max_rows,
+                },
+            },
+        })
+    }
+}
+
+/// The built service, ready to run.
+pub struct Service {
+    options: Options,
+    component: Component,
+    flight_addr: Option<SocketAddr>,
+}
+
+/// Connects the database (migrating it when configured), binds the Flight SQL endpoint and
+/// assembles the service.
+pub async fn build(options: Options) -> anyhow::Result<Service> {
+    let db = options.common.database::<migration::Migrator>().await?;
+    let store = Store::new(db.clone());
+    let max = options.common.server.max_message_bytes;
+    let server = analytics_service_server::AnalyticsServiceServer::new(api::AnalyticsApi::new(store.clone()))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let case = options.common.peer(&options.common.peers.case)?;
+    let mut consumer = ConsumerOptions::new(CONSUMER, ServiceKind::Analytics, options.common.client.clone());
+    consumer.lease = LEASE;
+    let component = Component::new(ServiceKind::Analytics, server).task("case event consumer", {
+        let (db, case) = (db.clone(), case.clone());
+        move |shutdown| {
+            redress_kit::consumer::run(db, case, consumer, Arc::new(store::ingest::Ingest), shutdown)
+        }
+    });
+    let (component, flight_addr) = with_flight(component, &db, &options).await?;
+    let component = with_database_check(component, &db);
+    let component = with_peer_check(component, ServiceKind::Case, case);
+    Ok(Service { options, component, flight_addr })
+}
+
+/// Adds the Flight SQL endpoint as a background task when it is configured and can listen.
+async fn with_flight(
+    component: Component,
+    db: &DatabaseConnection,
+    options: &Options,
+) -> anyhow::Result<(Component, Option<SocketAddr>)> {
+    let Some(listen) = options.flight.listen else { return Ok((component, None)) };
+    let reader = Arc::new(flight::Reader::new(db, &options.common.database_url, &options.flight).await?);
+    let Some(listener) = flight::bind(listen).await else { return Ok((component, None)) };
+    let addr = listener.local_addr()?;
+    let component = component.task("flight sql", move |shutdown| flight::serve(listener, reader, shutdown));
+    Ok((component, Some(addr)))
+}
+
+impl Service {
+    /// Where the Flight SQL endpoint listens, when it does.
+    pub fn flight_addr(&self) -> Option<SocketAddr> {
+        self.flight_addr
+    }
+
+    /// The service as a component to serve beside others on one server.
+    pub fn into_component(self) -> Component {
+        self.component
+    }
+
+    /// Serves on the configured address until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let common = &self.options.common;
+        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
+    }
+}
+
+/// Applies the service's migrations, for `redress migrate`.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Analytics).await
+}
+
+/// Rebuilds the reporting schema from event 0: empties it and rewinds the consumer, which
+/// replays the case log into it (see [`store::rebuild`]). For an operator command.
+pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
+    let db = redress_kit::db::connect(config, ServiceKind::Analytics).await?;
+    Store::new(db.clone()).rebuild(LEASE).await?;
+    db.close().await?;
+    Ok(())
+}

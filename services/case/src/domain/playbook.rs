@@ -1,0 +1,70 @@
+//! The tenant's playbook: which complaint-handling rules are enforced. Every rule is on by
+//! default; a tenant turns rules off through `UpdatePlaybook`.
+
+use std::time::Duration;
+
+use redress_proto::case::v1::Playbook;
+
+/// The default reopen window: 30 days.
+pub const DEFAULT_REOPEN_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The rules in force for one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// An unhappy or critical case cannot be acknowledged without an apology.
+    pub require_apology_when_unhappy: bool,
+    /// Once owned, only the owner or a supervisor moves or reassigns a case.
+    pub owner_only_moves: bool,
+    /// An open task blocks RESOLVED unless waived.
+    pub open_tasks_block_resolution: bool,
+    /// RESOLVED needs an accepted offer or a recorded fix.
+    pub require_offer_or_fix_to_resolve: bool,
+    /// CLOSED needs a root-cause category and notes.
+    pub require_root_cause_to_close: bool,
+    /// How long after resolution a case may be reopened.
+    pub reopen_window: Duration,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            require_apology_when_unhappy: true,
+            owner_only_moves: true,
+            open_tasks_block_resolution: true,
+            require_offer_or_fix_to_resolve: true,
+            require_root_cause_to_close: true,
+            reopen_window: DEFAULT_REOPEN_WINDOW,
+        }
+    }
+}
+
+impl Rules {
+    /// The rules a stored playbook describes.
+    pub fn from_playbook(playbook: &Playbook) -> Self {
+        Self {
+            require_apology_when_unhappy: playbook.require_apology_when_unhappy,
+            owner_only_moves: playbook.owner_only_moves,
+            open_tasks_block_resolution: playbook.open_tasks_block_resolution,
+            require_offer_or_fix_to_resolve: playbook.require_offer_or_fix_to_resolve,
+            require_root_cause_to_close: playbook.require_root_cause_to_close,
+            reopen_window: playbook
+                .reopen_window
+                .and_then(|d| Duration::try_from(d).ok())
+                .unwrap_or(DEFAULT_REOPEN_WINDOW),
+        }
+    }
+
+    /// The playbook resource for `tenant` describing these rules.
+    pub fn to_playbook(&self, tenant: &str) -> Playbook {
+        Playbook {
+            name: format!("tenants/{tenant}/playbook"),
+            require_apology_when_unhappy: self.require_apology_when_unhappy,
+            owner_only_moves: self.owner_only_moves,
+            open_tasks_block_resolution: self.open_tasks_block_resolution,
+            require_offer_or_fix_to_resolve: self.require_offer_or_fix_to_resolve,
+            require_root_cause_to_close: self.require_root_cause_to_close,
+            reopen_window: prost_types::Duration::try_from(self.reopen_window).ok(),
+            update_time: None,
+        }
+    }
+}

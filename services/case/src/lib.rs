@@ -1,0 +1,85 @@
+//! The case service: the system of record for every complaint, its state machine, owner,
+//! tasks, offers and timeline, and the ordered event log the other services consume.
+//!
+//! `Options → build() → run(shutdown)`: [`Options::from_config`] reads the configuration,
+//! [`build`] connects and migrates the database, and [`Service::run`] serves until shutdown;
+//! [`Service::into_component`] mounts it beside the others in `redress up`.
+
+mod api;
+pub mod domain;
+pub mod error;
+pub mod migration;
+pub mod store;
+
+use std::sync::Arc;
+
+use redress_kit::server::Component;
+use redress_kit::service::{CommonOptions, with_database_check};
+use redress_kit::{Config, ServiceKind};
+use redress_proto::case::v1::case_service_server;
+use tokio_util::sync::CancellationToken;
+
+/// How the service is configured.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What every service has: listen address, database, peers.
+    pub common: CommonOptions,
+}
+
+impl Options {
+    /// Reads the options from a validated configuration.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self { common: CommonOptions::from_config(config, ServiceKind::Case)? })
+    }
+}
+
+/// The built service, ready to run.
+pub struct Service {
+    options: Options,
+    component: Component,
+}
+
+/// Connects the database (migrating it when configured) and assembles the service.
+pub async fn build(options: Options) -> anyhow::Result<Service> {
+    let db = options.common.database::<migration::Migrator>().await?;
+    let store = Arc::new(store::Store::new(db.clone()).await?);
+    let streams = CancellationToken::new();
+    let max = options.common.server.max_message_bytes;
+    let server = case_service_server::CaseServiceServer::new(api::CaseApi::new(store.clone(), streams.clone()))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let mut component = Component::new(ServiceKind::Case, server)
+        .task("event sequencer", {
+            let store = store.clone();
+            move |shutdown| store::log::run_sequencer(store, shutdown)
+        })
+        .task("event streams", move |shutdown| async move {
+            shutdown.cancelled().await;
+            streams.cancel();
+            Ok(())
+        });
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let (db, log) = (db.clone(), store.log().clone());
+        component = component.task("event listener", move |shutdown| store::log::run_listener(db, log, shutdown));
+    }
+    let component = with_database_check(component, &db);
+    Ok(Service { options, component })
+}
+
+impl Service {
+    /// The service as a component to serve beside others on one server.
+    pub fn into_component(self) -> Component {
+        self.component
+    }
+
+    /// Serves on the configured address until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let common = &self.options.common;
+        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
+    }
+}
+
+/// Applies the service's migrations, for `redress migrate`.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Case).await
+}

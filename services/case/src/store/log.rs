@@ -1,0 +1,231 @@
+//! The event log: an outbox that is also the log.
+//!
+//! A change inserts its event in the same transaction as the change, with no sequence. The
+//! sequencer then numbers committed events in the order it sees them: it reads only committed
+//! rows, takes a transaction-scoped advisory lock so that one replica numbers at a time, and
+//! continues from the highest number given. A transaction that commits late is numbered after
+//! the ones before it became visible, never before them, so a reader that resumes after
+//! sequence N can never miss an event: every event with a number at or below N was committed
+//! before N was given. Numbers are contiguous.
+//!
+//! Writers wake their own process's sequencer; the sequencer announces the new head to the
+//! process's readers and, on PostgreSQL, to other replicas with `NOTIFY`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prost::Message;
+use redress_proto::case::v1::CaseEvent;
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
+};
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+/// The PostgreSQL channel on which sequencers announce a new head.
+pub const CHANNEL: &str = "redress_case_sequenced";
+/// The advisory lock that lets one sequencer number at a time.
+const SEQUENCER_LOCK: i64 = 0x7265_6472_6573_7331;
+/// The most events numbered in one pass.
+const BATCH: i64 = 10_000;
+
+/// What connects writers, the sequencer and readers within a process.
+pub struct Log {
+    wake: Notify,
+    head: watch::Sender<i64>,
+}
+
+impl Log {
+    /// A log whose head is `head`.
+    pub fn new(head: i64) -> Arc<Self> {
+        Arc::new(Self { wake: Notify::new(), head: watch::Sender::new(head) })
+    }
+
+    /// Tells the sequencer that events were committed.
+    pub fn written(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Follows the head of the log.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    /// The highest sequence known to this process.
+    pub fn head(&self) -> i64 {
+        *self.head.borrow()
+    }
+
+    fn advance(&self, head: i64) {
+        self.head.send_if_modified(|current| {
+            if head > *current {
+                *current = head;
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Head {
+    head: Option<i64>,
+}
+
+/// The highest sequence in the database.
+pub async fn read_head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
+    let row = Head::find_by_statement(Statement::from_string(backend, "SELECT MAX(sequence) AS head FROM events"))
+        .one(db)
+        .await?;
+    Ok(row.and_then(|r| r.head).unwrap_or(0))
+}
+
+/// Numbers the committed, unnumbered events. Returns how many were numbered.
+pub async fn sequence_pass(db: &DatabaseConnection, log: &Log) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let txn = db.begin().await?;
+    if backend == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_string(backend, format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")))
+            .await?;
+    }
+    let update = format!(
+        "WITH todo AS (
+             SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn
+             FROM (SELECT id FROM events WHERE sequence IS NULL ORDER BY id LIMIT {BATCH}) AS pending
+         ),
+         base AS (SELECT COALESCE(MAX(sequence), 0) AS m FROM events)
+         UPDATE events SET sequence = base.m + todo.rn FROM todo, base WHERE events.id = todo.id"
+    );
+    let numbered = txn.execute_raw(Statement::from_string(backend, update)).await?.rows_affected();
+    if numbered == 0 {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let head = read_head(&txn).await?;
+    if backend == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_notify($1, $2)",
+            [Value::from(CHANNEL), Value::from(head.to_string())],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    log.advance(head);
+    Ok(numbered)
+}
+
+/// Runs the sequencer until `shutdown`: woken by writers, and once a second in case a wake-up
+/// was lost (a writer in another process, a failed pass).
+pub async fn run_sequencer(store: Arc<super::Store>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let log = store.log().clone();
+    let mut failures = 0u32;
+    loop {
+        match store.sequence().await {
+            Ok(n) if n as i64 == BATCH => continue,
+            Ok(_) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "sequencing events failed");
+                let pause = Duration::from_millis(50 * u64::from(failures.min(20)));
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(pause) => continue,
+                }
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = log.wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Follows other replicas' sequencers through PostgreSQL `LISTEN`, until `shutdown`.
+pub async fn run_listener(db: DatabaseConnection, log: Arc<Log>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    use sea_orm::sqlx::postgres::PgListener;
+    let pool = db.get_postgres_connection_pool().clone();
+    loop {
+        let listening = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            // Anything numbered while not listening.
+            if let Ok(head) = read_head(&db).await {
+                log.advance(head);
+            }
+            loop {
+                let notification = listener.recv().await?;
+                if let Ok(head) = notification.payload().parse::<i64>() {
+                    log.advance(head);
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sea_orm::sqlx::Error>(())
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            result = listening => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "listening for sequenced events failed; reconnecting");
+                }
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct EventRow {
+    sequence: i64,
+    payload: Vec<u8>,
+}
+
+/// Up to `limit` numbered events after `after` and up to `upto`, in order, for one tenant or
+/// all, of the given types or all.
+pub async fn read(
+    db: &DatabaseConnection,
+    after: i64,
+    upto: i64,
+    tenant: Option<&str>,
+    types: &[i32],
+    limit: u64,
+) -> Result<Vec<CaseEvent>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![after.into(), upto.into()];
+    let mut sql = format!(
+        "SELECT sequence, payload FROM events WHERE sequence > {} AND sequence <= {}",
+        placeholder(backend, 1),
+        placeholder(backend, 2)
+    );
+    if let Some(tenant) = tenant {
+        values.push(tenant.into());
+        sql.push_str(&format!(" AND tenant = {}", placeholder(backend, values.len())));
+    }
+    if !types.is_empty() {
+        let list: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        sql.push_str(&format!(" AND event_type IN ({})", list.join(",")));
+    }
+    sql.push_str(&format!(" ORDER BY sequence LIMIT {limit}"));
+    let rows = EventRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            let mut event = CaseEvent::decode(row.payload.as_slice())
+                .map_err(|e| DbErr::Custom(format!("event {} does not decode: {e}", row.sequence)))?;
+            event.sequence = row.sequence;
+            Ok(event)
+        })
+        .collect()
+}
+
+fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_string(),
+    }
+}

@@ -1,0 +1,153 @@
+//! The escalation service: SLA policies, business-hours calendars, the staff directory and
+//! escalation ladders; SLA clocks whose deadlines live in Redis.
+//!
+//! `Options → build() → run(shutdown)`: [`Options::from_config`] reads the configuration,
+//! [`build`] connects and migrates the database, and [`Service::run`] serves until shutdown;
+//! [`Service::into_component`] mounts it beside the others in `redress up`.
+
+mod api;
+pub mod deliver;
+pub mod domain;
+pub mod error;
+pub mod escalate;
+pub mod fire;
+pub mod migration;
+pub mod store;
+pub mod timers;
+pub mod timing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redress_kit::consumer::ConsumerOptions;
+use redress_kit::server::Component;
+use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
+use redress_kit::{Config, ServiceKind};
+use redress_proto::escalation::v1::escalation_service_server;
+use tokio_util::sync::CancellationToken;
+
+/// How the service is configured.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What every service has: listen address, database, peers.
+    pub common: CommonOptions,
+    /// How timer workers claim and how many run.
+    pub workers: usize,
+    /// Claiming: batch size, visibility timeout, longest sleep.
+    pub worker: timers::worker::WorkerOptions,
+}
+
+impl Options {
+    /// Reads the options from a validated configuration.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let section = &config.escalation;
+        Ok(Self {
+            common: CommonOptions::from_config(config, ServiceKind::Escalation)?,
+            workers: section.timer_workers,
+            worker: timers::worker::WorkerOptions {
+                batch: section.claim_batch,
+                visibility: redress_kit::config::parse_duration(
+                    "escalation.claim_visibility",
+                    &section.claim_visibility,
+                )?,
+                max_sleep: Duration::from_secs(5),
+            },
+        })
+    }
+}
+
+/// The built service, ready to run.
+pub struct Service {
+    options: Options,
+    component: Component,
+}
+
+/// Connects the database (migrating it when configured) and assembles the service.
+pub async fn build(options: Options) -> anyhow::Result<Service> {
+    let common = &options.common;
+    let db = common.database::<migration::Migrator>().await?;
+    let store = Arc::new(store::Store::new(db.clone()));
+    let lifetime = CancellationToken::new();
+    let (index, redis): (Arc<dyn timers::TimerIndex>, _) = match &common.redis_url {
+        Some(url) => {
+            let connection = redress_kit::redis::connect(url).await?;
+            let client = redis::Client::open(url.as_str())?;
+            let index =
+                timers::redis::RedisIndex::new(client, connection.clone(), &common.redis_key_prefix, lifetime.clone())
+                    .await?;
+            (index, Some(connection))
+        }
+        None => {
+            tracing::info!("no redis.url: SLA deadlines kept in process (the embedded mode)");
+            (Arc::new(timers::memory::MemoryIndex::new()), None)
+        }
+    };
+    let effects = Arc::new(tokio::sync::Notify::new());
+    let rebuild = Arc::new(tokio::sync::Notify::new());
+    let case = common.peer(&common.peers.case)?;
+    let notification = common.peer(&common.peers.notification)?;
+
+    let max = common.server.max_message_bytes;
+    let api = api::EscalationApi::new(store.clone(), index.clone(), effects.clone());
+    let server = escalation_service_server::EscalationServiceServer::new(api)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let timekeeper = Arc::new(timing::Timekeeper::new(store.clone(), index.clone(), effects.clone(), rebuild.clone()));
+    let consumer = ConsumerOptions::new("escalation", ServiceKind::Escalation, common.client.clone());
+    let firer: Arc<dyn timers::worker::Act> = Arc::new(fire::Firer::new(store.clone(), index.clone(), effects.clone()));
+    let deliverer =
+        Arc::new(deliver::Deliverer::new(store.clone(), case.clone(), notification, common.client.clone(), effects));
+    let mut component = Component::new(ServiceKind::Escalation, server)
+        .task("timekeeper", {
+            let (db, case) = (db.clone(), case.clone());
+            move |shutdown| redress_kit::consumer::run(db, case, consumer, timekeeper, shutdown)
+        })
+        .task("timer index guardian", {
+            let (store, index) = (store.clone(), index.clone());
+            move |shutdown| timers::worker::run_guardian(store, index, rebuild, shutdown)
+        })
+        .task("timer reaper", {
+            let (index, visibility) = (index.clone(), options.worker.visibility);
+            move |shutdown| timers::worker::run_reaper(index, visibility, shutdown)
+        })
+        .task("effects", move |shutdown| deliverer.run(shutdown))
+        .task("redis subscription", move |shutdown| async move {
+            shutdown.cancelled().await;
+            lifetime.cancel();
+            Ok(())
+        });
+    for _ in 0..options.workers.max(1) {
+        let (index, firer, worker) = (index.clone(), firer.clone(), options.worker.clone());
+        component =
+            component.task("timer worker", move |shutdown| timers::worker::run_worker(index, firer, worker, shutdown));
+    }
+    if let Some(connection) = redis {
+        component = component.check("redis", move || {
+            let connection = connection.clone();
+            async move { redress_kit::redis::ping(&connection).await }
+        });
+    }
+    let component = with_database_check(component, &db);
+    let component = with_peer_check(component, ServiceKind::Case, options.common.peer(&options.common.peers.case)?);
+    let component =
+        with_peer_check(component, ServiceKind::Notification, options.common.peer(&options.common.peers.notification)?);
+    Ok(Service { options, component })
+}
+
+impl Service {
+    /// The service as a component to serve beside others on one server.
+    pub fn into_component(self) -> Component {
+        self.component
+    }
+
+    /// Serves on the configured address until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let common = &self.options.common;
+        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
+    }
+}
+
+/// Applies the service's migrations, for `redress migrate`.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Escalation).await
+}

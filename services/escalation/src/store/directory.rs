@@ -1,0 +1,284 @@
+//! SLA policies, calendars and the staff directory.
+
+use prost::Message;
+use redress_proto::common::v1::StaffRole;
+use redress_proto::escalation::v1::{Calendar, SlaPolicy, StaffMember};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entities::{calendars, sla_policies, staff};
+use super::{Store, now, proto_time};
+use crate::error::Error;
+
+fn decode<T: Message + Default>(bytes: &[u8], what: &str) -> Result<T, Error> {
+    T::decode(bytes).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
+}
+
+impl Store {
+    /// Creates a policy; a retry with the same request_id returns the first.
+    pub async fn create_policy(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        mut policy: SlaPolicy,
+    ) -> Result<SlaPolicy, Error> {
+        if let Some(existing) = sla_policies::Entity::find()
+            .filter(sla_policies::Column::Tenant.eq(tenant))
+            .filter(sla_policies::Column::RequestId.eq(request_id))
+            .one(&self.db)
+            .await?
+        {
+            return decode(&existing.document, "policy");
+        }
+        let id = Uuid::now_v7().to_string();
+        let at = now();
+        policy.name = format!("tenants/{tenant}/slaPolicies/{id}");
+        policy.create_time = Some(proto_time(super::instant(at)));
+        policy.update_time = policy.create_time;
+        let row = sla_policies::ActiveModel {
+            tenant: Set(tenant.into()),
+            id: Set(id),
+            priority: Set(policy.priority),
+            request_id: Set(request_id.into()),
+            document: Set(policy.encode_to_vec()),
+            create_time: Set(at),
+            update_time: Set(at),
+        };
+        let _turn = self.turn().await;
+        match sla_policies::Entity::insert(row).exec_without_returning(&self.db).await {
+            Ok(_) => Ok(policy),
+            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                let existing = sla_policies::Entity::find()
+                    .filter(sla_policies::Column::Tenant.eq(tenant))
+                    .filter(sla_policies::Column::RequestId.eq(request_id))
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(|| Error::Corrupt("policy request vanished".into()))?;
+                decode(&existing.document, "policy")
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A policy by id.
+    pub async fn policy(&self, tenant: &str, id: &str) -> Result<SlaPolicy, Error> {
+        let row = sla_policies::Entity::find_by_id((tenant.to_string(), id.to_string()))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("tenants/{tenant}/slaPolicies/{id}")))?;
+        decode(&row.document, "policy")
+    }
+
+    /// Every policy of a tenant, in priority order.
+    pub async fn policies(&self, db: &impl ConnectionTrait, tenant: &str) -> Result<Vec<SlaPolicy>, Error> {
+        let rows = sla_policies::Entity::find()
+            .filter(sla_policies::Column::Tenant.eq(tenant))
+            .order_by_asc(sla_policies::Column::Priority)
+            .order_by_asc(sla_policies::Column::Id)
+            .all(db)
+            .await?;
+        rows.iter().map(|r| decode(&r.document, "policy")).collect()
+    }
+
+    /// Replaces a stored policy.
+    pub async fn save_policy(&self, tenant: &str, id: &str, mut policy: SlaPolicy) -> Result<SlaPolicy, Error> {
+        let at = now();
+        policy.update_time = Some(proto_time(super::instant(at)));
+        let _turn = self.turn().await;
+        let result = sla_policies::Entity::update_many()
+            .col_expr(sla_policies::Column::Priority, policy.priority.into())
+            .col_expr(sla_policies::Column::Document, policy.encode_to_vec().into())
+            .col_expr(sla_policies::Column::UpdateTime, at.into())
+            .filter(sla_policies::Column::Tenant.eq(tenant))
+            .filter(sla_policies::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(Error::NotFound(format!("tenants/{tenant}/slaPolicies/{id}")));
+        }
+        Ok(policy)
+    }
+
+    /// Deletes a policy.
+    pub async fn delete_policy(&self, tenant: &str, id: &str) -> Result<(), Error> {
+        let _turn = self.turn().await;
+        let result = sla_policies::Entity::delete_by_id((tenant.to_string(), id.to_string())).exec(&self.db).await?;
+        if result.rows_affected == 0 {
+            return Err(Error::NotFound(format!("tenants/{tenant}/slaPolicies/{id}")));
+        }
+        Ok(())
+    }
+
+    /// Creates a calendar; a retry with the same request_id returns the first.
+    pub async fn create_calendar(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        mut calendar: Calendar,
+    ) -> Result<Calendar, Error> {
+        let find = || {
+            calendars::Entity::find()
+                .filter(calendars::Column::Tenant.eq(tenant))
+                .filter(calendars::Column::RequestId.eq(request_id))
+        };
+        if let Some(existing) = find().one(&self.db).await? {
+            return decode(&existing.document, "calendar");
+        }
+        let id = Uuid::now_v7().to_string();
+        let at = now();
+        calendar.name = format!("tenants/{tenant}/calendars/{id}");
+        calendar.create_time = Some(proto_time(super::instant(at)));
+        calendar.update_time = calendar.create_time;
+        let row = calendars::ActiveModel {
+            tenant: Set(tenant.into()),
+            id: Set(id),
+            request_id: Set(request_id.into()),
+            document: Set(calendar.encode_to_vec()),
+            create_time: Set(at),
+            update_time: Set(at),
+        };
+        let _turn = self.turn().await;
+        match calendars::Entity::insert(row).exec_without_returning(&self.db).await {
+            Ok(_) => Ok(calendar),
+            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                let existing =
+                    find().one(&self.db).await?.ok_or_else(|| Error::Corrupt("calendar request vanished".into()))?;
+                decode(&existing.document, "calendar")
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A calendar by id.
+    pub async fn calendar(&self, db: &impl ConnectionTrait, tenant: &str, id: &str) -> Result<Calendar, Error> {
+        let row = calendars::Entity::find_by_id((tenant.to_string(), id.to_string()))
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("tenants/{tenant}/calendars/{id}")))?;
+        decode(&row.document, "calendar")
+    }
+
+    /// A page of calendars after `after` (an id).
+    pub async fn calendars(&self, tenant: &str, after: &str, limit: u64) -> Result<Vec<(String, Calendar)>, Error> {
+        let rows = calendars::Entity::find()
+            .filter(calendars::Column::Tenant.eq(tenant))
+            .filter(calendars::Column::Id.gt(after))
+            .order_by_asc(calendars::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        rows.iter().map(|r| Ok((r.id.clone(), decode(&r.document, "calendar")?))).collect()
+    }
+
+    /// Creates or replaces a member of staff; true when created.
+    pub async fn upsert_staff(
+        &self,
+        tenant: &str,
+        id: &str,
+        mut member: StaffMember,
+    ) -> Result<(StaffMember, bool), Error> {
+        let existing = staff::Entity::find_by_id((tenant.to_string(), id.to_string())).one(&self.db).await?;
+        let at = proto_time(super::instant(now()));
+        member.create_time = match &existing {
+            Some(row) => decode::<StaffMember>(&row.document, "staff")?.create_time,
+            None => Some(at),
+        };
+        member.update_time = Some(at);
+        let row = staff::ActiveModel {
+            tenant: Set(tenant.into()),
+            id: Set(id.into()),
+            role: Set(member.role),
+            team: Set(member.team.clone()),
+            region: Set(member.region.clone()),
+            active: Set(member.active),
+            document: Set(member.encode_to_vec()),
+        };
+        let _turn = self.turn().await;
+        staff::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([staff::Column::Tenant, staff::Column::Id])
+                    .update_columns([
+                        staff::Column::Role,
+                        staff::Column::Team,
+                        staff::Column::Region,
+                        staff::Column::Active,
+                        staff::Column::Document,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok((member, existing.is_none()))
+    }
+
+    /// A page of the directory after `after` (an id), filtered.
+    pub async fn staff(
+        &self,
+        tenant: &str,
+        role: i32,
+        team: &str,
+        region: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<(String, StaffMember)>, Error> {
+        let mut query =
+            staff::Entity::find().filter(staff::Column::Tenant.eq(tenant)).filter(staff::Column::Id.gt(after));
+        if role != 0 {
+            query = query.filter(staff::Column::Role.eq(role));
+        }
+        if !team.is_empty() {
+            query = query.filter(staff::Column::Team.eq(team));
+        }
+        if !region.is_empty() {
+            query = query.filter(staff::Column::Region.eq(region));
+        }
+        let rows = query.order_by_asc(staff::Column::Id).limit(limit).all(&self.db).await?;
+        rows.iter().map(|r| Ok((r.id.clone(), decode(&r.document, "staff")?))).collect()
+    }
+}
+
+/// One member of staff by id, if active.
+pub async fn member(db: &impl ConnectionTrait, tenant: &str, id: &str) -> Result<Option<StaffMember>, Error> {
+    let row = staff::Entity::find_by_id((tenant.to_string(), id.to_string())).one(db).await?;
+    match row {
+        Some(row) if row.active => Ok(Some(decode(&row.document, "staff")?)),
+        _ => Ok(None),
+    }
+}
+
+/// The active staff with `role` for a case of `team` whose owner works in `region`.
+///
+/// Team leads and managers are looked for in the case's team first, then anywhere in the
+/// tenant; regional directors in the owner's region first, then anywhere; customer care and
+/// senior leaders anywhere.
+pub async fn with_role(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    role: StaffRole,
+    team: &str,
+    region: &str,
+) -> Result<Vec<StaffMember>, Error> {
+    let base = || {
+        staff::Entity::find()
+            .filter(staff::Column::Tenant.eq(tenant))
+            .filter(staff::Column::Role.eq(role as i32))
+            .filter(staff::Column::Active.eq(true))
+            .order_by_asc(staff::Column::Id)
+    };
+    let narrowed = match role {
+        StaffRole::TeamLead | StaffRole::Manager | StaffRole::Agent if !team.is_empty() => {
+            Some(base().filter(staff::Column::Team.eq(team)).all(db).await?)
+        }
+        StaffRole::RegionalDirector if !region.is_empty() => {
+            Some(base().filter(staff::Column::Region.eq(region)).all(db).await?)
+        }
+        _ => None,
+    };
+    let rows = match narrowed {
+        Some(rows) if !rows.is_empty() => rows,
+        _ => base().limit(20).all(db).await?,
+    };
+    rows.iter().map(|r| decode(&r.document, "staff")).collect()
+}

@@ -1,0 +1,141 @@
+//! The outbox of calls owed to other services: alerts to send, escalations, tasks and SLA states
+//! to record on cases. An effect is written in the same transaction as the decision that owes
+//! it, delivered with its idempotency key, and retried until it is accepted, so a crash
+//! between deciding and calling loses nothing and a retry duplicates nothing.
+
+use std::time::Duration;
+
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::entities::effects;
+use super::{Store, now};
+use crate::error::Error;
+
+/// What an effect calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// NotificationService.SendNotification.
+    Notify,
+    /// CaseService.RecordEscalation.
+    Record,
+    /// CaseService.CreateTask.
+    Task,
+    /// CaseService.RecordSlaStatus.
+    Sla,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Notify => "notify",
+            Kind::Record => "record",
+            Kind::Task => "task",
+            Kind::Sla => "sla",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "notify" => Kind::Notify,
+            "record" => Kind::Record,
+            "task" => Kind::Task,
+            "sla" => Kind::Sla,
+            _ => return None,
+        })
+    }
+}
+
+/// Owes a call; a second effect with the same kind and request_id is ignored.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    kind: Kind,
+    request_id: &str,
+    payload: Vec<u8>,
+) -> Result<(), Error> {
+    let row = effects::ActiveModel {
+        id: NotSet,
+        tenant: Set(tenant.into()),
+        kind: Set(kind.name().into()),
+        request_id: Set(request_id.into()),
+        payload: Set(payload),
+        attempts: Set(0),
+        next_attempt: Set(now()),
+        last_error: Set(String::new()),
+        done: Set(false),
+    };
+    effects::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
+    Ok(())
+}
+
+impl Store {
+    /// Takes up to `limit` due effects, hiding them from other workers for `lease`.
+    pub async fn claim_effects(&self, limit: u64, lease: Duration) -> Result<Vec<effects::Model>, Error> {
+        let _turn = self.turn().await;
+        let txn = self.db.begin().await?;
+        let at = now();
+        let mut query = effects::Entity::find()
+            .filter(effects::Column::Done.eq(false))
+            .filter(effects::Column::NextAttempt.lte(at))
+            .order_by_asc(effects::Column::NextAttempt)
+            .limit(limit);
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = query.all(&txn).await?;
+        if !rows.is_empty() {
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let until = at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+            effects::Entity::update_many()
+                .col_expr(effects::Column::NextAttempt, until.into())
+                .filter(effects::Column::Id.is_in(ids))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(rows)
+    }
+
+    /// Marks an effect delivered, or given up on with `error`.
+    pub async fn finish_effect(&self, id: i64, attempts: i32, error: &str) -> Result<(), Error> {
+        let _turn = self.turn().await;
+        effects::Entity::update_many()
+            .col_expr(effects::Column::Done, true.into())
+            .col_expr(effects::Column::Attempts, attempts.into())
+            .col_expr(effects::Column::LastError, error.into())
+            .filter(effects::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Schedules another attempt after `delay`.
+    pub async fn retry_effect(&self, id: i64, attempts: i32, delay: Duration, error: &str) -> Result<(), Error> {
+        let _turn = self.turn().await;
+        let at = now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(30));
+        effects::Entity::update_many()
+            .col_expr(effects::Column::Attempts, attempts.into())
+            .col_expr(effects::Column::NextAttempt, at.into())
+            .col_expr(effects::Column::LastError, error.into())
+            .filter(effects::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// When the next pending effect is due, if any.
+    pub async fn next_effect(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+        let row = effects::Entity::find()
+            .filter(effects::Column::Done.eq(false))
+            .order_by_asc(effects::Column::NextAttempt)
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| r.next_attempt))
+    }
+}

@@ -1,0 +1,232 @@
+//! Nothing lost, nothing twice: 10,000 pending timers survive a SIGKILL of the escalation
+//! process, an emptied Redis is rebuilt from the database, and two replicas on one Redis never
+//! escalate twice. The case service runs in process; the escalation service runs as a real
+//! `redress serve escalation` process where it must die.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use redress_proto::case::v1::ListCasesRequest;
+use redress_proto::common::v1::StaffRole;
+use redress_proto::escalation::v1::{EscalationTrigger, LadderStep, SlaPolicy};
+use redress_testkit::{Backend, PrivateRedis, TestStore, free_port};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use support::{Clients, Stack, Timers, secs, start_case};
+
+/// The `redress` binary, built by `cargo build -p redress` (as `just test` does).
+fn binary() -> std::path::PathBuf {
+    let path = std::env::var("REDRESS_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/redress"));
+    assert!(
+        path.exists(),
+        "no redress binary at {}: run `cargo build -p redress` first (`just test` does)",
+        path.display()
+    );
+    path
+}
+
+/// An escalation service as its own process.
+struct Process {
+    child: tokio::process::Child,
+    port: u16,
+}
+
+impl Process {
+    fn start(store: &TestStore, redis: &str, case: std::net::SocketAddr) -> Self {
+        let port = free_port();
+        let mut command = tokio::process::Command::new(binary());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("REDRESS_") && !key.starts_with("REDRESS_TEST_") {
+                command.env_remove(key);
+            }
+        }
+        let child = command
+            .args(["serve", "escalation"])
+            .env("REDRESS_ESCALATION__DATABASE_URL", &store.url)
+            .env("REDRESS_ESCALATION__LISTEN", format!("127.0.0.1:{port}"))
+            .env("REDRESS_REDIS__URL", redis)
+            .env("REDRESS_PEERS__CASE", format!("http://{case}"))
+            .env("REDRESS_PEERS__NOTIFICATION", format!("http://127.0.0.1:{}", free_port()))
+            .env("REDRESS_METRICS__LISTEN", "")
+            .env("REDRESS_LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start redress serve escalation");
+        Self { child, port }
+    }
+
+    async fn kill(mut self) {
+        self.child.start_kill().expect("SIGKILL");
+        let _ = self.child.wait().await;
+    }
+}
+
+/// A policy whose one ladder step records the breach and alerts nobody by mail, so each case
+/// owes exactly one effect per firing: its escalation record.
+fn policy(target: f64) -> SlaPolicy {
+    SlaPolicy {
+        priority: 1,
+        first_response_target: secs(target),
+        ladder: vec![LadderStep {
+            level: 2,
+            trigger: EscalationTrigger::Breach as i32,
+            notify_owner: true,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row =
+        db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("query").expect("row");
+    row.try_get_by_index(0).expect("count")
+}
+
+async fn wait_for(db: &DatabaseConnection, sql: &str, expected: i64, limit: Duration) -> i64 {
+    let deadline = Instant::now() + limit;
+    loop {
+        let n = count(db, sql).await;
+        if n >= expected || Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Opens `n` cases, 32 at a time.
+async fn open_cases(clients: &Clients, n: usize) {
+    let mut tasks = Vec::new();
+    for worker in 0..32 {
+        let mut c = clients.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (worker..n).step_by(32) {
+                c.open(&format!("case {i}"), "agent-1", "billing").await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("opener");
+    }
+}
+
+/// Every case has exactly one escalation record, as the case service sees it.
+async fn every_case_escalated_once(clients: &mut Clients, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut token = String::new();
+        let mut counts = Vec::new();
+        loop {
+            let req = clients.req(ListCasesRequest {
+                parent: clients.parent(),
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            });
+            let page = clients.case.list_cases(req).await.expect("list").into_inner();
+            counts.extend(page.cases.iter().map(|c| c.escalations.len()));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(counts.len(), n);
+        assert!(counts.iter().all(|c| *c <= 1), "a case was escalated twice");
+        if counts.iter().all(|c| *c == 1) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{} of {n} cases escalated", counts.iter().filter(|c| **c == 1).count());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+const ESCALATIONS: &str = "SELECT COUNT(*) FROM redress_escalation.escalations";
+const DISTINCT: &str = "SELECT COUNT(DISTINCT case_id) FROM redress_escalation.escalations";
+const CLOCKS: &str = "SELECT COUNT(*) FROM redress_escalation.clocks";
+const RECORDED: &str =
+    "SELECT COUNT(*) FROM redress_escalation.effects WHERE kind = 'record' AND done AND last_error = ''";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_thousand_pending_timers_survive_a_kill_and_fire_exactly_once() {
+    const CASES: usize = 10_000;
+    let redis = PrivateRedis::start();
+    let (case, _case_store) = start_case(Backend::Postgres).await;
+    let escalation_store = TestStore::create(Backend::Postgres).await;
+    let process = Process::start(&escalation_store, &redis.url, case.addr);
+    let db = Database::connect(escalation_store.url.as_str()).await.expect("escalation database");
+    let escalation_addr = format!("127.0.0.1:{}", process.port).parse().expect("addr");
+    let mut clients = Clients::connect(case.addr, escalation_addr, "acme", "admin-1", "admin").await;
+    clients.staff("agent-1", StaffRole::Agent, "billing", "").await;
+    clients.policy(policy(45.0)).await;
+
+    open_cases(&clients, CASES).await;
+    assert_eq!(wait_for(&db, CLOCKS, CASES as i64, Duration::from_secs(120)).await, CASES as i64, "a clock per case");
+    let fired_before = count(&db, ESCALATIONS).await;
+    process.kill().await;
+    assert!(fired_before < CASES as i64, "timers were still pending when the process died ({fired_before} fired)");
+
+    let process = Process::start(&escalation_store, &redis.url, case.addr);
+    assert_eq!(wait_for(&db, ESCALATIONS, CASES as i64, Duration::from_secs(180)).await, CASES as i64);
+    assert_eq!(count(&db, DISTINCT).await, CASES as i64, "one escalation per case");
+    assert_eq!(wait_for(&db, RECORDED, CASES as i64, Duration::from_secs(120)).await, CASES as i64);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(count(&db, ESCALATIONS).await, CASES as i64, "nothing fired twice");
+    every_case_escalated_once(&mut clients, CASES).await;
+    process.kill().await;
+    case.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_emptied_redis_is_rebuilt_from_the_database_and_everything_fires() {
+    const CASES: usize = 2_000;
+    let mut redis = PrivateRedis::start();
+    let timers = Timers::Redis(redis.url.clone(), "redress".into());
+    let stack = Stack::start(Backend::Postgres, timers).await;
+    let mut clients = stack.clients("acme", "admin-1", "admin").await;
+    clients.staff("agent-1", StaffRole::Agent, "billing", "").await;
+    clients.policy(policy(40.0)).await;
+    let db = Database::connect(stack.escalation_store.url.as_str()).await.expect("escalation database");
+    open_cases(&clients, CASES).await;
+    assert_eq!(wait_for(&db, CLOCKS, CASES as i64, Duration::from_secs(60)).await, CASES as i64);
+    let fired_before = count(&db, ESCALATIONS).await;
+    assert!(fired_before < CASES as i64, "timers were still pending when Redis lost them ({fired_before} fired)");
+
+    // Redis loses everything: first a FLUSHALL, then a restart of the server itself.
+    let client = redis::Client::open(redis.url.as_str()).expect("redis");
+    let mut connection = client.get_multiplexed_async_connection().await.expect("connect");
+    redis::cmd("FLUSHALL").query_async::<()>(&mut connection).await.expect("flushall");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    redis.restart();
+
+    assert_eq!(wait_for(&db, ESCALATIONS, CASES as i64, Duration::from_secs(90)).await, CASES as i64);
+    assert_eq!(count(&db, DISTINCT).await, CASES as i64);
+    every_case_escalated_once(&mut clients, CASES).await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_redis_never_escalate_twice() {
+    const CASES: usize = 10_000;
+    let prefix = redress_testkit::redis_prefix().await;
+    let timers = Timers::Redis(redress_testkit::redis_url(), prefix);
+    let stack = Stack::start(Backend::Postgres, timers.clone()).await;
+    let second = Stack::start_escalation(&stack.escalation_store, &timers, stack.case.addr).await;
+    let mut clients = stack.clients("acme", "admin-1", "admin").await;
+    clients.staff("agent-1", StaffRole::Agent, "billing", "").await;
+    clients.policy(policy(20.0)).await;
+    let db = Database::connect(stack.escalation_store.url.as_str()).await.expect("escalation database");
+    open_cases(&clients, CASES).await;
+    assert_eq!(wait_for(&db, ESCALATIONS, CASES as i64, Duration::from_secs(180)).await, CASES as i64);
+    assert_eq!(count(&db, DISTINCT).await, CASES as i64, "one escalation per case");
+    assert_eq!(wait_for(&db, RECORDED, CASES as i64, Duration::from_secs(120)).await, CASES as i64);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(count(&db, ESCALATIONS).await, CASES as i64, "nothing fired twice");
+    every_case_escalated_once(&mut clients, CASES).await;
+    second.stop().await;
+    stack.stop().await;
+}

@@ -1,0 +1,132 @@
+//! The intake service: the edge contact-centre systems call. It normalises, validates and
+//! classifies complaints, survey responses and reviews from every channel and hands cases to
+//! the case service over gRPC.
+//!
+//! `Options → build() → run(shutdown)`: [`Options::from_config`] reads the configuration,
+//! [`build`] connects and migrates the database, connects Redis when configured and creates
+//! the lazy client of the case service, and [`Service::run`] serves until shutdown;
+//! [`Service::into_component`] mounts it beside the others in `redress up`.
+//!
+//! - [`api`](crate::api): the thin gRPC layer (validation, errors).
+//! - [`submit`]: what a submission comes to, carried out in the case service exactly once.
+//! - [`domain`]: the pure rules (normalisation, validation, classification, repeat contacts).
+//! - [`store`]: intake's own records (submissions for idempotency, survey responses).
+//! - [`limit`] and [`lock`]: the per-tenant rate limit and the per-customer locks, in Redis
+//!   or in process.
+
+mod api;
+pub mod domain;
+pub mod error;
+pub mod limit;
+pub mod lock;
+pub mod migration;
+pub mod peer;
+pub mod settings;
+pub mod store;
+pub mod submit;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use redress_kit::server::Component;
+use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
+use redress_kit::{Config, ServiceKind};
+use redress_proto::intake::v1::intake_service_server;
+use tokio_util::sync::CancellationToken;
+
+pub use settings::Settings;
+
+/// How the service is configured.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What every service has: listen address, database, peers, Redis.
+    pub common: CommonOptions,
+    /// Intake's own settings: rate limit, repeat contacts, thresholds, locks.
+    pub settings: Settings,
+}
+
+impl Options {
+    /// Reads the options from a validated configuration.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            common: CommonOptions::from_config(config, ServiceKind::Intake)?,
+            settings: Settings::from_config(&config.intake)?,
+        })
+    }
+}
+
+/// The built service, ready to run.
+pub struct Service {
+    options: Options,
+    component: Component,
+}
+
+/// Connects the database (migrating it when configured) and Redis (when configured), and
+/// assembles the service.
+pub async fn build(options: Options) -> anyhow::Result<Service> {
+    let common = &options.common;
+    let settings = &options.settings;
+    let db = common.database::<migration::Migrator>().await?;
+    let channel = common.peer(&common.peers.case)?;
+    let classifier =
+        domain::Classifier::new(settings.classifier.clone()).context("intake classification settings")?;
+    let redis = match &common.redis_url {
+        Some(url) => Some(redress_kit::redis::connect(url).await?),
+        None => None,
+    };
+    let (limiter, locks) = match &redis {
+        Some(connection) => (
+            limit::RateLimiter::redis(
+                connection.clone(),
+                &common.redis_key_prefix,
+                settings.rate_per_second,
+                settings.rate_burst,
+            ),
+            lock::CustomerLocks::redis(connection.clone(), &common.redis_key_prefix, settings.lock_ttl, settings.lock_wait),
+        ),
+        None => (
+            limit::RateLimiter::local(settings.rate_per_second, settings.rate_burst),
+            lock::CustomerLocks::local(settings.lock_wait),
+        ),
+    };
+    let intake = Arc::new(submit::Intake {
+        classifier,
+        peer: peer::CasePeer::new(channel.clone(), common.client.clone()),
+        store: store::Store::new(db.clone()),
+        limiter,
+        locks,
+        settings: settings.clone(),
+    });
+    let max = common.server.max_message_bytes;
+    let server = intake_service_server::IntakeServiceServer::new(api::IntakeApi::new(intake))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let mut component = Component::new(ServiceKind::Intake, server);
+    component = with_database_check(component, &db);
+    component = with_peer_check(component, ServiceKind::Case, channel);
+    if let Some(connection) = redis {
+        component = component.check("redis", move || {
+            let connection = connection.clone();
+            async move { redress_kit::redis::ping(&connection).await }
+        });
+    }
+    Ok(Service { options, component })
+}
+
+impl Service {
+    /// The service as a component to serve beside others on one server.
+    pub fn into_component(self) -> Component {
+        self.component
+    }
+
+    /// Serves on the configured address until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let common = &self.options.common;
+        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
+    }
+}
+
+/// Applies the service's migrations, for `redress migrate`.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Intake).await
+}

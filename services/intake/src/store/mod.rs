@@ -1,0 +1,200 @@
+//! Intake's own records: submissions, for idempotency, and survey responses.
+//!
+//! Intake keeps no case data. A submission is recorded PENDING with its plan before the
+//! case service is called and DONE with the encoded answer after, so that a retry with the
+//! same request_id returns the first answer, and a retry after a crash carries out the
+//! plan that was decided rather than deciding again.
+
+pub mod entities;
+
+use chrono::{DateTime, Utc};
+use redress_kit::TenantId;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait, TryInsertResult,
+};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, MutexGuard};
+
+use entities::{submissions, survey_responses};
+
+const PENDING: i32 = 0;
+const DONE: i32 = 1;
+
+/// The current time, to the microsecond both databases keep.
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// SHA-256 of an encoded request, to tell a retry from a request_id reused for something else.
+pub fn request_hash(encoded: &[u8]) -> Vec<u8> {
+    Sha256::digest(encoded).to_vec()
+}
+
+/// What was decided for a submission before the case service was called.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// The planned `IntakeOutcome`, as its number; 0 when the plan needs no memory.
+    pub outcome: i32,
+    /// The case to join, or the case a new one links to; empty for none.
+    pub case: String,
+}
+
+/// A submission seen before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// The method that used the request_id.
+    pub method: String,
+    /// SHA-256 of its encoded request.
+    pub request_hash: Vec<u8>,
+    /// What was decided.
+    pub plan: Plan,
+    /// The encoded answer, once given; `None` while it is being carried out.
+    pub response: Option<Vec<u8>>,
+}
+
+impl Submission {
+    fn from_row(row: submissions::Model) -> Self {
+        Submission {
+            method: row.method,
+            request_hash: row.request_hash,
+            plan: Plan { outcome: row.plan_outcome, case: row.plan_case },
+            response: if row.state == DONE { row.response } else { None },
+        }
+    }
+}
+
+/// A survey answer to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyRecord {
+    /// The customer's id; empty when not given.
+    pub customer_id: String,
+    /// `SurveyScale` as its number.
+    pub scale: i32,
+    /// The score.
+    pub score: i32,
+    /// `SurveyClass` as its number.
+    pub survey_class: i32,
+    /// The customer's comment.
+    pub comment: String,
+    /// The case it is about or opened; empty for none.
+    pub case_name: String,
+    /// `IntakeOutcome` as its number.
+    pub outcome: i32,
+    /// The answer's identifier in the survey tool.
+    pub external_reference: String,
+    /// When the customer answered.
+    pub respond_time: DateTime<Utc>,
+}
+
+/// The intake service's store.
+pub struct Store {
+    db: DatabaseConnection,
+    /// SQLite allows one writer: writes take turns within the process instead of failing busy.
+    serial: Option<Mutex<()>>,
+}
+
+impl Store {
+    /// A store over a migrated database.
+    pub fn new(db: DatabaseConnection) -> Self {
+        let serial = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Mutex::new(()));
+        Store { db, serial }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.serial {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    /// The submission recorded under `request_id`, if any.
+    pub async fn submission(&self, tenant: &TenantId, request_id: &str) -> Result<Option<Submission>, DbErr> {
+        let row = submissions::Entity::find_by_id((tenant.as_str().to_string(), request_id.to_string()))
+            .one(&self.db)
+            .await?;
+        Ok(row.map(Submission::from_row))
+    }
+
+    /// Records a submission as PENDING with its plan. Returns the submission already
+    /// recorded under `request_id` instead when there is one.
+    pub async fn begin(
+        &self,
+        tenant: &TenantId,
+        request_id: &str,
+        method: &str,
+        request_hash: &[u8],
+        plan: &Plan,
+    ) -> Result<Option<Submission>, DbErr> {
+        let now = now();
+        let row = submissions::ActiveModel {
+            tenant: Set(tenant.as_str().to_string()),
+            request_id: Set(request_id.to_string()),
+            method: Set(method.to_string()),
+            request_hash: Set(request_hash.to_vec()),
+            state: Set(PENDING),
+            plan_outcome: Set(plan.outcome),
+            plan_case: Set(plan.case.clone()),
+            response: Set(None),
+            create_time: Set(now),
+            update_time: Set(now),
+        };
+        let inserted = {
+            let _turn = self.turn().await;
+            submissions::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(&self.db).await?
+        };
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            return Ok(None);
+        }
+        self.submission(tenant, request_id).await
+    }
+
+    /// Records the answer of a submission, and the survey answer it carried in the same
+    /// transaction.
+    pub async fn finish(
+        &self,
+        tenant: &TenantId,
+        request_id: &str,
+        response: Vec<u8>,
+        survey: Option<SurveyRecord>,
+    ) -> Result<(), DbErr> {
+        let now = now();
+        let _turn = self.turn().await;
+        let done = submissions::Entity::update_many()
+            .col_expr(submissions::Column::State, Expr::value(DONE))
+            .col_expr(submissions::Column::Response, Expr::value(response))
+            .col_expr(submissions::Column::UpdateTime, Expr::value(now))
+            .filter(submissions::Column::Tenant.eq(tenant.as_str()))
+            .filter(submissions::Column::RequestId.eq(request_id));
+        let Some(s) = survey else {
+            done.exec(&self.db).await?;
+            return Ok(());
+        };
+        let txn = self.db.begin().await?;
+        done.exec(&txn).await?;
+        let row = survey_responses::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            tenant: Set(tenant.as_str().to_string()),
+            request_id: Set(request_id.to_string()),
+            customer_id: Set(s.customer_id),
+            scale: Set(s.scale),
+            score: Set(s.score),
+            survey_class: Set(s.survey_class),
+            comment: Set(s.comment),
+            case_name: Set(s.case_name),
+            outcome: Set(s.outcome),
+            external_reference: Set(s.external_reference),
+            respond_time: Set(s.respond_time),
+            create_time: Set(now),
+        };
+        survey_responses::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(&txn).await?;
+        txn.commit().await
+    }
+}

@@ -1,0 +1,154 @@
+//! Notifications (the outbox and their delivery status), tenants' templates and rules.
+//!
+//! A notification row is its own outbox entry: due rows (`PENDING` or `RETRYING` with
+//! `next_attempt_time` reached and no live claim) are claimed by workers, delivered, and their
+//! outcome recorded. `(tenant, request_id)` is unique, so one idempotency key makes one row.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm_migration::prelude::*;
+
+/// The first schema.
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m0001_initial"
+    }
+}
+
+const POSTGRES: &str = r#"
+CREATE TABLE notifications (
+    id UUID PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    channel INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    case_name TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    next_attempt_time TIMESTAMPTZ NOT NULL,
+    lease_owner TEXT,
+    lease_expires TIMESTAMPTZ,
+    rate_time TIMESTAMPTZ,
+    create_time TIMESTAMPTZ NOT NULL,
+    update_time TIMESTAMPTZ NOT NULL,
+    deliver_time TIMESTAMPTZ,
+    request BYTEA NOT NULL,
+    case_snapshot BYTEA,
+    prepared TEXT
+);
+CREATE UNIQUE INDEX notifications_request ON notifications (tenant, request_id);
+CREATE INDEX notifications_due ON notifications (next_attempt_time) WHERE status IN (1, 2);
+CREATE INDEX notifications_by_tenant ON notifications (tenant, id);
+CREATE INDEX notifications_by_case ON notifications (tenant, case_name, id);
+CREATE INDEX notifications_by_recipient ON notifications (tenant, recipient, id);
+CREATE INDEX notifications_by_destination ON notifications (tenant, destination, id);
+CREATE INDEX notifications_by_status ON notifications (tenant, status, id);
+CREATE INDEX notifications_rate ON notifications (tenant, destination, rate_time) WHERE rate_time IS NOT NULL;
+CREATE TABLE templates (
+    id UUID PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    audience INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    text_body TEXT NOT NULL,
+    html_body TEXT NOT NULL,
+    variables TEXT NOT NULL,
+    create_time TIMESTAMPTZ NOT NULL,
+    update_time TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX templates_key ON templates (tenant, key, locale);
+CREATE UNIQUE INDEX templates_request ON templates (tenant, request_id);
+CREATE TABLE rules (
+    id UUID PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    document BYTEA NOT NULL,
+    create_time TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX rules_request ON rules (tenant, request_id);
+CREATE INDEX rules_by_tenant ON rules (tenant, id);
+"#;
+
+const SQLITE: &str = r#"
+CREATE TABLE notifications (
+    id BLOB PRIMARY KEY NOT NULL,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    channel INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    case_name TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    next_attempt_time TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_expires TEXT,
+    rate_time TEXT,
+    create_time TEXT NOT NULL,
+    update_time TEXT NOT NULL,
+    deliver_time TEXT,
+    request BLOB NOT NULL,
+    case_snapshot BLOB,
+    prepared TEXT
+);
+CREATE UNIQUE INDEX notifications_request ON notifications (tenant, request_id);
+CREATE INDEX notifications_due ON notifications (next_attempt_time) WHERE status IN (1, 2);
+CREATE INDEX notifications_by_tenant ON notifications (tenant, id);
+CREATE INDEX notifications_by_case ON notifications (tenant, case_name, id);
+CREATE INDEX notifications_by_recipient ON notifications (tenant, recipient, id);
+CREATE INDEX notifications_by_destination ON notifications (tenant, destination, id);
+CREATE INDEX notifications_by_status ON notifications (tenant, status, id);
+CREATE INDEX notifications_rate ON notifications (tenant, destination, rate_time) WHERE rate_time IS NOT NULL;
+CREATE TABLE templates (
+    id BLOB PRIMARY KEY NOT NULL,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    audience INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    text_body TEXT NOT NULL,
+    html_body TEXT NOT NULL,
+    variables TEXT NOT NULL,
+    create_time TEXT NOT NULL,
+    update_time TEXT NOT NULL
+);
+CREATE UNIQUE INDEX templates_key ON templates (tenant, key, locale);
+CREATE UNIQUE INDEX templates_request ON templates (tenant, request_id);
+CREATE TABLE rules (
+    id BLOB PRIMARY KEY NOT NULL,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    document BLOB NOT NULL,
+    create_time TEXT NOT NULL
+);
+CREATE UNIQUE INDEX rules_request ON rules (tenant, request_id);
+CREATE INDEX rules_by_tenant ON rules (tenant, id);
+"#;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let script = match db.get_database_backend() {
+            DatabaseBackend::Postgres => POSTGRES,
+            _ => SQLITE,
+        };
+        for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            db.execute_unprepared(statement).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,145 @@
+//! Tenants' own templates, one per key and locale. The built-in defaults live in the code
+//! (`domain::defaults`); a tenant's template with the same key and locale takes their place.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use uuid::Uuid;
+
+use super::{Store, statement};
+
+const COLUMNS: &str =
+    "id, tenant, request_id, key, locale, audience, subject, text_body, html_body, variables, create_time, update_time";
+
+/// A tenant's template as stored.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct TemplateRow {
+    /// Its id.
+    pub id: Uuid,
+    /// Its tenant.
+    pub tenant: String,
+    /// The idempotency key it was created with.
+    pub request_id: String,
+    /// What it is for.
+    pub key: String,
+    /// Its locale, canonical.
+    pub locale: String,
+    /// `Audience` as its number.
+    pub audience: i32,
+    /// The subject template.
+    pub subject: String,
+    /// The plain-text body template.
+    pub text_body: String,
+    /// The HTML body template; empty for none.
+    pub html_body: String,
+    /// The variables it uses, a JSON array of dotted paths.
+    pub variables: String,
+    /// When it was created.
+    pub create_time: DateTime<Utc>,
+    /// When it last changed.
+    pub update_time: DateTime<Utc>,
+}
+
+/// Why a template could not be created.
+#[derive(Debug)]
+pub enum CreateError {
+    /// The tenant has a template with this key and locale already.
+    Taken,
+    /// The database failed.
+    Database(DbErr),
+}
+
+impl From<DbErr> for CreateError {
+    fn from(error: DbErr) -> Self {
+        CreateError::Database(error)
+    }
+}
+
+impl Store {
+    /// Creates a template, or returns the one created with the same request_id.
+    pub async fn create_template(&self, row: TemplateRow) -> Result<TemplateRow, CreateError> {
+        let backend = self.backend();
+        let text = format!(
+            "INSERT INTO templates ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+        );
+        let values: Vec<Value> = vec![
+            row.id.into(),
+            row.tenant.clone().into(),
+            row.request_id.clone().into(),
+            row.key.into(),
+            row.locale.into(),
+            row.audience.into(),
+            row.subject.into(),
+            row.text_body.into(),
+            row.html_body.into(),
+            row.variables.into(),
+            row.create_time.into(),
+            row.update_time.into(),
+        ];
+        let inserted = {
+            let _turn = self.turn().await;
+            TemplateRow::find_by_statement(statement(backend, &text, values)).one(self.db()).await?
+        };
+        if let Some(created) = inserted {
+            return Ok(created);
+        }
+        let text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1 AND request_id = $2");
+        let seen =
+            TemplateRow::find_by_statement(statement(backend, &text, vec![row.tenant.into(), row.request_id.into()]))
+                .one(self.db())
+                .await?;
+        seen.ok_or(CreateError::Taken)
+    }
+
+    /// A template of `tenant`.
+    pub async fn template(&self, tenant: &str, id: Uuid) -> Result<Option<TemplateRow>, DbErr> {
+        let text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1 AND id = $2");
+        TemplateRow::find_by_statement(statement(self.backend(), &text, vec![tenant.into(), id.into()]))
+            .one(self.db())
+            .await
+    }
+
+    /// Writes the changeable fields of a template back; false if it is gone.
+    pub async fn update_template(&self, row: &TemplateRow) -> Result<bool, DbErr> {
+        let text = "UPDATE templates SET audience = $3, subject = $4, text_body = $5, html_body = $6, variables = $7, \
+                    update_time = $8 WHERE tenant = $1 AND id = $2";
+        let values: Vec<Value> = vec![
+            row.tenant.clone().into(),
+            row.id.into(),
+            row.audience.into(),
+            row.subject.clone().into(),
+            row.text_body.clone().into(),
+            row.html_body.clone().into(),
+            row.variables.clone().into(),
+            row.update_time.into(),
+        ];
+        let _turn = self.turn().await;
+        Ok(self.db().execute_raw(statement(self.backend(), text, values)).await?.rows_affected() == 1)
+    }
+
+    /// Every template of `tenant`, optionally only one key or one locale, by key and locale.
+    pub async fn templates(&self, tenant: &str, key: &str, locale: &str) -> Result<Vec<TemplateRow>, DbErr> {
+        templates_of(self.db(), tenant, key, locale).await
+    }
+}
+
+/// Every template of `tenant`, optionally only one key or one locale, by key and locale.
+pub async fn templates_of(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    key: &str,
+    locale: &str,
+) -> Result<Vec<TemplateRow>, DbErr> {
+    let mut values: Vec<Value> = vec![tenant.into()];
+    let mut text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1");
+    if !key.is_empty() {
+        values.push(key.into());
+        text.push_str(&format!(" AND key = ${}", values.len()));
+    }
+    if !locale.is_empty() {
+        values.push(locale.into());
+        text.push_str(&format!(" AND locale = ${}", values.len()));
+    }
+    text.push_str(" ORDER BY key, locale");
+    TemplateRow::find_by_statement(statement(conn.get_database_backend(), &text, values)).all(conn).await
+}
