@@ -74,6 +74,8 @@ impl Kind {
             "FLOAT4" | "FLOAT8" | "NUMERIC" => Kind::Float64,
             "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "\"CHAR\"" | "UNKNOWN" | "JSON" | "JSONB" | "UUID"
             | "XML" | "CITEXT" => Kind::Utf8,
+            // `void` (what `SELECT pg_sleep(1)` returns) has no value: a text column of nulls.
+            "VOID" => Kind::Utf8,
             "BYTEA" => Kind::Binary,
             "TIMESTAMPTZ" => Kind::TimestampUtc,
             "TIMESTAMP" => Kind::Timestamp,
@@ -186,6 +188,7 @@ impl Builder {
         let be_i64 = |b: &[u8]| b.get(..8).and_then(|s| s.try_into().ok()).map(i64::from_be_bytes);
         let be_i32 = |b: &[u8]| b.get(..4).and_then(|s| s.try_into().ok()).map(i32::from_be_bytes);
         match self {
+            Builder::Utf8(b) if type_name == "VOID" => b.append_null(),
             Builder::Bool(b) => b.append_value(*bytes.first().ok_or_else(short)? != 0),
             Builder::Int32(b) => match type_name {
                 "INT2" => {

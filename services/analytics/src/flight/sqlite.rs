@@ -6,13 +6,14 @@
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::path::PathBuf;
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use arrow_schema::SchemaRef;
 use futures::TryStreamExt;
 use libsqlite3_sys as ffi;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sea_orm::sqlx::{self, AssertSqlSafe, Column, ConnectOptions, Connection, Executor, Row, Statement, TypeInfo};
+use sea_orm::sqlx::{self, AssertSqlSafe, Column, ConnectOptions, Connection, Executor, Row, TypeInfo};
 use sea_orm::sqlx::{Decode, Sqlite, ValueRef};
 use sea_orm::DatabaseBackend;
 use sea_orm::sqlx::SqlSafeStr as _;
@@ -35,38 +36,72 @@ pub fn path_of(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
-/// Whether a name is one of the documented views.
-fn is_view(name: *const c_char) -> bool {
+/// The bytes of a string SQLite passes to the authorizer; empty for NULL.
+fn text<'a>(name: *const c_char) -> &'a [u8] {
     if name.is_null() {
-        return false;
+        return b"";
     }
     // SAFETY: SQLite passes NUL-terminated strings valid for the callback's duration.
-    let name = unsafe { CStr::from_ptr(name) };
-    VIEWS.iter().any(|v| v.as_bytes() == name.to_bytes())
+    unsafe { CStr::from_ptr(name) }.to_bytes()
 }
 
-/// The authorizer: reads only through the documented views, SELECT, functions and recursive
-/// CTEs; everything else is denied at prepare time.
+/// Whether a name is one of the documented views.
+fn is_view(name: &[u8]) -> bool {
+    VIEWS.iter().any(|v| v.as_bytes() == name)
+}
+
+/// The names of the analytics files' own tables and views and of SQLite's catalog, which a
+/// query may reach only through the documented views. Filled as connections open (every file
+/// has the same tables); the authorizer, a plain C callback, reads it.
+static HIDDEN: RwLock<Vec<Vec<u8>>> = RwLock::new(Vec::new());
+
+/// Whether `name` is hidden; when in doubt (a poisoned lock), it is.
+fn is_hidden(name: &[u8]) -> bool {
+    HIDDEN.read().map(|names| names.iter().any(|n| n.eq_ignore_ascii_case(name))).unwrap_or(true)
+}
+
+/// Adds names to [`HIDDEN`].
+fn hide(names: impl IntoIterator<Item = Vec<u8>>) {
+    let Ok(mut hidden) = HIDDEN.write() else { return };
+    for name in names {
+        if !hidden.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            hidden.push(name);
+        }
+    }
+}
+
+/// The authorizer: reads only through the documented views, SELECT, functions and common
+/// table expressions; everything else is denied at prepare time.
+///
+/// SQLite passes, for SQLITE_FUNCTION, NULL and the function's name; for SQLITE_READ the table
+/// (or view) and column, the database, and last the view the read happens inside, if any. A
+/// column read names its real database; a table from which no column is read (`SELECT
+/// count(*) FROM t`) is reported with an empty column and the database as written in the
+/// query, NULL when unqualified, exactly as a common table expression is. Those are told apart
+/// by name, through [`HIDDEN`].
 extern "C" fn authorize(
     _data: *mut c_void,
     action: c_int,
-    _table_or_function: *const c_char,
-    _column: *const c_char,
-    _database: *const c_char,
-    view: *const c_char,
+    first: *const c_char,
+    second: *const c_char,
+    database: *const c_char,
+    inside: *const c_char,
 ) -> c_int {
+    let (database, inside) = (text(database), text(inside));
     match action {
         ffi::SQLITE_SELECT | ffi::SQLITE_RECURSIVE => ffi::SQLITE_OK,
         ffi::SQLITE_FUNCTION => {
             // load_extension is off at compile-time defaults, and refused here regardless.
-            if _table_or_function.is_null() {
-                return ffi::SQLITE_DENY;
-            }
-            // SAFETY: as above.
-            let name = unsafe { CStr::from_ptr(_table_or_function) };
-            if name.to_bytes().eq_ignore_ascii_case(b"load_extension") { ffi::SQLITE_DENY } else { ffi::SQLITE_OK }
+            let name = text(second);
+            if name.is_empty() || name.eq_ignore_ascii_case(b"load_extension") { ffi::SQLITE_DENY } else { ffi::SQLITE_OK }
         }
-        ffi::SQLITE_READ if is_view(view) => ffi::SQLITE_OK,
+        // A column of one of the tenant's temporary views, or the view itself.
+        ffi::SQLITE_READ if is_view(text(first)) && (database == b"temp" || database.is_empty()) => ffi::SQLITE_OK,
+        // A base table read by one of those views.
+        ffi::SQLITE_READ if is_view(inside) => ffi::SQLITE_OK,
+        ffi::SQLITE_READ if is_hidden(text(first)) => ffi::SQLITE_DENY,
+        // A common table expression or subquery of the query itself.
+        ffi::SQLITE_READ if database.is_empty() => ffi::SQLITE_OK,
         _ => ffi::SQLITE_DENY,
     }
 }
@@ -93,9 +128,14 @@ impl SqliteReader {
             let ddl = format!("CREATE TEMP VIEW {view} AS {body}");
             conn.execute(AssertSqlSafe(ddl)).await.map_err(db_status)?;
         }
+        let catalog = "SELECT name FROM sqlite_schema UNION SELECT name FROM sqlite_temp_schema";
+        let names: Vec<String> = sqlx::query_scalar(catalog).fetch_all(&mut conn).await.map_err(db_status)?;
+        let catalog = ["sqlite_schema", "sqlite_master", "sqlite_temp_schema", "sqlite_temp_master"];
+        hide(names.into_iter().filter(|n| !VIEWS.contains(&n.as_str())).map(String::into_bytes));
+        hide(catalog.map(|n| n.as_bytes().to_vec()));
         let mut handle = conn.lock_handle().await.map_err(db_status)?;
-        // SAFETY: the handle is a live connection; the callback is a plain function that keeps
-        // no state, so it outlives nothing.
+        // SAFETY: the handle is a live connection; the callback is a plain function whose only
+        // state is a static, so it outlives nothing.
         let rc = unsafe {
             ffi::sqlite3_set_authorizer(handle.as_raw_handle().as_ptr(), Some(authorize), std::ptr::null_mut())
         };
@@ -117,8 +157,10 @@ impl SqliteReader {
 
     async fn run_inner(&self, tenant: &str, sql: &str, describe_only: bool, sink: &mut Sink) -> Result<(), Status> {
         let mut conn = self.open(tenant).await?;
-        let prepared = (&mut conn).prepare(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(db_status)?;
-        let columns: Vec<(String, Kind)> = prepared
+        // Describing finds a type for computed columns too (count(*), CAST, strftime), which
+        // SQLite declares none for: from the query plan, or else from the first row.
+        let described = (&mut conn).describe(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(db_status)?;
+        let columns: Vec<(String, Kind)> = described
             .columns()
             .iter()
             .map(|c| (c.name().to_string(), Kind::of_sqlite(c.type_info().name())))
