@@ -87,9 +87,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     consumer.lease = LEASE;
     let component = Component::new(ServiceKind::Analytics, server).task("case event consumer", {
         let (db, case) = (db.clone(), case.clone());
-        move |shutdown| {
-            redress_kit::consumer::run(db, case, consumer, Arc::new(store::ingest::Ingest), shutdown)
-        }
+        move |shutdown| redress_kit::consumer::run(db, case, consumer, Arc::new(store::ingest::Ingest), shutdown)
     });
     let (component, flight_addr) = with_flight(component, &db, &options).await?;
     let component = with_database_check(component, &db);

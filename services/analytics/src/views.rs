@@ -73,7 +73,8 @@ pub fn select(view: &str, backend: DatabaseBackend, tenant_predicate: &str) -> O
         "daily_volume" => {
             let day = match backend {
                 DatabaseBackend::Postgres => {
-                    "((TIMESTAMPTZ 'epoch' + create_us * INTERVAL '1 microsecond') AT TIME ZONE 'UTC')::date".to_string()
+                    "((TIMESTAMPTZ 'epoch' + create_us * INTERVAL '1 microsecond') AT TIME ZONE 'UTC')::date"
+                        .to_string()
                 }
                 _ => "date(create_us / 1000000, 'unixepoch')".to_string(),
             };

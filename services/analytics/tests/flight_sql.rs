@@ -67,7 +67,8 @@ async fn sql_is_read_only_and_sees_one_tenant(backend: Backend) {
     let mut globex = analytics.sql("globex").await;
 
     // What drivers ask on connect, and the tables.
-    let info = acme.get_sql_info(vec![SqlInfo::FlightSqlServerName, SqlInfo::FlightSqlServerReadOnly]).await.expect("info");
+    let info =
+        acme.get_sql_info(vec![SqlInfo::FlightSqlServerName, SqlInfo::FlightSqlServerReadOnly]).await.expect("info");
     let ticket = info.endpoint[0].ticket.clone().expect("ticket");
     let batches: Vec<RecordBatch> = acme.do_get(ticket).await.expect("info").try_collect().await.expect("info rows");
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);

@@ -100,8 +100,7 @@ async fn export(r: &mut Reports, request: ExportCasesRequest) -> Vec<CaseRow> {
 async fn snapshot(r: &mut Reports, now_us: i64) -> Snapshot {
     let parent = r.parent();
     let day = 24 * 3600 * 1_000_000;
-    let overview =
-        GetOverviewRequest { parent: parent.clone(), time_zone: "UTC".into(), ..Default::default() };
+    let overview = GetOverviewRequest { parent: parent.clone(), time_zone: "UTC".into(), ..Default::default() };
     let overview = r.inner.get_overview(r.req(overview)).await.expect("overview").into_inner();
     let mut volumes = Vec::new();
     for (granularity, dimension) in [
@@ -209,9 +208,14 @@ async fn reports_follow_the_case_log_per_tenant_and_survive_a_rebuild(backend: B
     let c3 = &before.export[2];
     assert_eq!((c3.highest_escalation_level, c3.first_response_breached), (2, true));
     let filtered = |f: ExportCasesRequest| ExportCasesRequest { parent: "tenants/acme".into(), ..f };
-    let new = export(&mut acme, filtered(ExportCasesRequest { statuses: vec![CaseStatus::New as i32], ..Default::default() })).await;
+    let new = export(
+        &mut acme,
+        filtered(ExportCasesRequest { statuses: vec![CaseStatus::New as i32], ..Default::default() }),
+    )
+    .await;
     assert_eq!(new.len(), 2);
-    let high = ExportCasesRequest { severities: vec![Severity::High as i32, Severity::Critical as i32], ..Default::default() };
+    let high =
+        ExportCasesRequest { severities: vec![Severity::High as i32, Severity::Critical as i32], ..Default::default() };
     assert_eq!(export(&mut acme, filtered(high)).await.len(), 2);
     let north = ExportCasesRequest { team: "north".into(), category: "billing".into(), ..Default::default() };
     assert_eq!(export(&mut acme, filtered(north)).await.len(), 2);
@@ -237,11 +241,8 @@ async fn reports_follow_the_case_log_per_tenant_and_survive_a_rebuild(backend: B
     assert_eq!(globex.inner.get_recurring_issues(req).await.unwrap_err().code(), Code::PermissionDenied);
     let req = globex.req(ExportCasesRequest { parent: theirs.clone(), ..Default::default() });
     assert_eq!(globex.inner.export_cases(req).await.unwrap_err().code(), Code::PermissionDenied);
-    let req = globex.req(GetVolumeSeriesRequest {
-        parent: theirs,
-        time_range: Some(range(0, now_us)),
-        ..Default::default()
-    });
+    let req =
+        globex.req(GetVolumeSeriesRequest { parent: theirs, time_range: Some(range(0, now_us)), ..Default::default() });
     assert_eq!(globex.inner.get_volume_series(req).await.unwrap_err().code(), Code::PermissionDenied);
     let anonymous = tonic::Request::new(GetOverviewRequest { parent: "tenants/acme".into(), ..Default::default() });
     assert_eq!(acme.inner.get_overview(anonymous).await.unwrap_err().code(), Code::Unauthenticated);
@@ -249,7 +250,8 @@ async fn reports_follow_the_case_log_per_tenant_and_survive_a_rebuild(backend: B
     // Bad requests name their field.
     let req = acme.req(GetVolumeSeriesRequest { parent: acme.parent(), ..Default::default() });
     assert_invalid(&acme.inner.get_volume_series(req).await.unwrap_err(), "time_range.start_time");
-    let req = acme.req(GetOverviewRequest { parent: acme.parent(), time_zone: "Mars/Base".into(), ..Default::default() });
+    let req =
+        acme.req(GetOverviewRequest { parent: acme.parent(), time_zone: "Mars/Base".into(), ..Default::default() });
     assert_invalid(&acme.inner.get_overview(req).await.unwrap_err(), "time_zone");
     let req = acme.req(GetRecurringIssuesRequest { parent: acme.parent(), baseline_weeks: 1, ..Default::default() });
     assert_invalid(&acme.inner.get_recurring_issues(req).await.unwrap_err(), "baseline_weeks");
@@ -260,7 +262,10 @@ async fn reports_follow_the_case_log_per_tenant_and_survive_a_rebuild(backend: B
 
     // Rebuild from event 0: the tables empty, the log replays, and every report is the same.
     let rebuilt_at = chrono::Utc::now().timestamp_micros();
-    redress_analytics::store::Store::new(analytics.db.clone()).rebuild(redress_analytics::LEASE).await.expect("rebuild");
+    redress_analytics::store::Store::new(analytics.db.clone())
+        .rebuild(redress_analytics::LEASE)
+        .await
+        .expect("rebuild");
     assert_eq!(analytics.cursor().await, 0);
     let empty = acme.req(GetOverviewRequest { parent: acme.parent(), ..Default::default() });
     assert_eq!(acme.inner.get_overview(empty).await.expect("overview").into_inner().total_cases, 0);

@@ -32,10 +32,7 @@ impl Act for Recorder {
 
 async fn used_memory(connection: &mut redis::aio::MultiplexedConnection) -> i64 {
     let info: String = redis::cmd("INFO").arg("memory").query_async(connection).await.expect("INFO");
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("used_memory")
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).expect("used_memory")
 }
 
 fn percentile(sorted: &[i64], p: f64) -> i64 {
@@ -87,7 +84,8 @@ async fn run(redis: &PrivateRedis, count: usize, window: Duration) {
     let mut workers = Vec::new();
     for _ in 0..2 {
         let (index, act) = (index.clone(), recorder.clone() as Arc<dyn Act>);
-        let options = WorkerOptions { batch: 512, visibility: Duration::from_secs(30), max_sleep: Duration::from_secs(5) };
+        let options =
+            WorkerOptions { batch: 512, visibility: Duration::from_secs(30), max_sleep: Duration::from_secs(5) };
         workers.push(tokio::spawn(run_worker(index, act, options, shutdown.clone())));
     }
     let deadline = Instant::now() + lead + window + Duration::from_secs(30);
@@ -101,7 +99,11 @@ async fn run(redis: &PrivateRedis, count: usize, window: Duration) {
     let mut lateness = recorder.lateness.lock().map(|l| l.clone()).unwrap_or_default();
     lateness.sort_unstable();
     println!("{count} timers due over {} s:", window.as_secs());
-    println!("  scheduled        {:>10.0} timers/s ({:.2} s)", count as f64 / scheduled_in.as_secs_f64(), scheduled_in.as_secs_f64());
+    println!(
+        "  scheduled        {:>10.0} timers/s ({:.2} s)",
+        count as f64 / scheduled_in.as_secs_f64(),
+        scheduled_in.as_secs_f64()
+    );
     println!("  fired            {:>10} of {count}", lateness.len());
     println!(
         "  lateness         p50 {} ms   p99 {} ms   max {} ms",

@@ -116,7 +116,9 @@ async fn start(url: &str, redis_prefix: String) -> Servers {
     let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
     let case_addr = listener.local_addr().expect("addr");
     let token = shutdown.clone();
-    tokio::spawn(async move { redress_kit::server::serve(listener, vec![case], &ServerOptions::default(), token).await });
+    tokio::spawn(
+        async move { redress_kit::server::serve(listener, vec![case], &ServerOptions::default(), token).await },
+    );
 
     config.database.max_connections = 24;
     config.peers.case = format!("http://{case_addr}");
@@ -129,7 +131,9 @@ async fn start(url: &str, redis_prefix: String) -> Servers {
     let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
     let intake_addr = listener.local_addr().expect("addr");
     let token = shutdown.clone();
-    tokio::spawn(async move { redress_kit::server::serve(listener, vec![intake], &ServerOptions::default(), token).await });
+    tokio::spawn(
+        async move { redress_kit::server::serve(listener, vec![intake], &ServerOptions::default(), token).await },
+    );
     Servers { intake: intake_addr, case: case_addr, shutdown }
 }
 
@@ -298,12 +302,18 @@ fn main() {
     println!("    latency p50    {:>10.2} ms", ms(open_p50));
     println!("    latency p99    {:>10.2} ms", ms(open_p99));
     println!("    over 1 s       {late:>10}");
-    println!("pgbench, the same writes (case: 4 rows in one transaction; intake: submission insert and update), {CLIENTS} clients:");
+    println!(
+        "pgbench, the same writes (case: 4 rows in one transaction; intake: submission insert and update), {CLIENTS} clients:"
+    );
     println!("    throughput     {pgbench:>10.0} tx/s");
     println!("ratio redress / pgbench: {:.2} (goal: at least 0.50)", throughput / pgbench);
     drop(db);
 }
 
 async fn channels_to(addr: SocketAddr) -> GrpcChannel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("endpoint").connect().await.expect("connect")
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect")
 }

@@ -68,8 +68,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let settings = &options.settings;
     let db = common.database::<migration::Migrator>().await?;
     let channel = common.peer(&common.peers.case)?;
-    let classifier =
-        domain::Classifier::new(settings.classifier.clone()).context("intake classification settings")?;
+    let classifier = domain::Classifier::new(settings.classifier.clone()).context("intake classification settings")?;
     let redis = match &common.redis_url {
         Some(url) => Some(redress_kit::redis::connect(url).await?),
         None => None,
@@ -82,7 +81,12 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
                 settings.rate_per_second,
                 settings.rate_burst,
             ),
-            lock::CustomerLocks::redis(connection.clone(), &common.redis_key_prefix, settings.lock_ttl, settings.lock_wait),
+            lock::CustomerLocks::redis(
+                connection.clone(),
+                &common.redis_key_prefix,
+                settings.lock_ttl,
+                settings.lock_wait,
+            ),
         ),
         None => (
             limit::RateLimiter::local(settings.rate_per_second, settings.rate_burst),

@@ -75,11 +75,8 @@ const LOCAL_BUCKETS: usize = 10_000;
 impl RateLimiter {
     /// A limiter shared by every replica through Redis; keys start with `prefix`.
     pub fn redis(connection: ConnectionManager, prefix: &str, rate: f64, burst: u32) -> Self {
-        let backend = Backend::Redis {
-            connection,
-            prefix: format!("{prefix}:intake:rate:"),
-            script: redis::Script::new(TAKE),
-        };
+        let backend =
+            Backend::Redis { connection, prefix: format!("{prefix}:intake:rate:"), script: redis::Script::new(TAKE) };
         RateLimiter { rate, burst: f64::from(burst), backend }
     }
 
@@ -118,7 +115,12 @@ impl RateLimiter {
         }
     }
 
-    fn take_local(&self, buckets: &Mutex<HashMap<TenantId, Bucket>>, tenant: &TenantId, now: Instant) -> Option<Duration> {
+    fn take_local(
+        &self,
+        buckets: &Mutex<HashMap<TenantId, Bucket>>,
+        tenant: &TenantId,
+        now: Instant,
+    ) -> Option<Duration> {
         let mut buckets = buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() >= LOCAL_BUCKETS && !buckets.contains_key(tenant) {
             let (rate, burst) = (self.rate, self.burst);

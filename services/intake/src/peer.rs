@@ -40,7 +40,8 @@ impl CasePeer {
         request_id: &str,
         prefix: &'static str,
     ) -> Result<(Case, bool), Error> {
-        let message = CreateCaseRequest { parent: tenant.resource_name(), case: Some(case), request_id: request_id.into() };
+        let message =
+            CreateCaseRequest { parent: tenant.resource_name(), case: Some(case), request_id: request_id.into() };
         let response = with_retries(&self.options, "CreateCase", || {
             let mut client = self.client.clone();
             let request = self.request(tenant, message.clone());
@@ -117,7 +118,8 @@ impl CasePeer {
         request_id: &str,
         prefix: &'static str,
     ) -> Result<Case, Error> {
-        let message = AddTimelineEntryRequest { parent: case.into(), entry: Some(entry), request_id: request_id.into() };
+        let message =
+            AddTimelineEntryRequest { parent: case.into(), entry: Some(entry), request_id: request_id.into() };
         let response = with_retries(&self.options, "AddTimelineEntry", || {
             let mut client = self.client.clone();
             let request = self.request(tenant, message.clone());
@@ -212,7 +214,8 @@ impl CasePeer {
         request_id: &str,
         prefix: &'static str,
     ) -> Result<Case, Error> {
-        let message = ReopenCaseRequest { name: case.into(), reason, expected_version: 0, request_id: request_id.into() };
+        let message =
+            ReopenCaseRequest { name: case.into(), reason, expected_version: 0, request_id: request_id.into() };
         let response = with_retries(&self.options, "ReopenCase", || {
             let mut client = self.client.clone();
             let request = self.request(tenant, message.clone());

@@ -9,9 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use redress_proto::case::v1::{
-    Attachment, CaseStatus, ListTimelineEntriesRequest, TimelineEntry, TimelineEntryKind,
-};
+use redress_proto::case::v1::{Attachment, CaseStatus, ListTimelineEntriesRequest, TimelineEntry, TimelineEntryKind};
 use redress_proto::common::v1::{Channel, CustomerTier, Severity};
 use redress_proto::intake::v1::*;
 use redress_testkit::{Backend, on_both_backends};
@@ -140,8 +138,7 @@ async fn repeat_contacts_join_the_open_case(backend: Backend) {
     let case = cases.get(&first.case).await;
     assert_eq!(case.severity(), Severity::High, "a repeat contact raises severity");
     let entries = timeline(&mut cases, &first.case).await;
-    let repeat: Vec<&TimelineEntry> =
-        entries.iter().filter(|e| e.kind() == TimelineEntryKind::RepeatContact).collect();
+    let repeat: Vec<&TimelineEntry> = entries.iter().filter(|e| e.kind() == TimelineEntryKind::RepeatContact).collect();
     assert_eq!(repeat.len(), 1);
     assert!(repeat[0].text.starts_with("customer contacted again via phone\n\n"), "{}", repeat[0].text);
     assert!(repeat[0].text.ends_with(resend));
@@ -180,9 +177,9 @@ async fn a_hundred_concurrent_identical_submissions_make_one_case(backend: Backe
     for i in 0..100 {
         let mut intake = if i % 2 == 0 { first.clone() } else { second.clone() };
         let channel = if i % 3 == 0 { Channel::Email } else { Channel::Chat };
-        tasks.push(tokio::spawn(async move {
-            intake.complaint(complaint("cust-100", channel, text), &request_id()).await
-        }));
+        tasks.push(tokio::spawn(
+            async move { intake.complaint(complaint("cust-100", channel, text), &request_id()).await },
+        ));
     }
     let mut answers = Vec::new();
     for task in tasks {

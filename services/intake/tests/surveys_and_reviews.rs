@@ -22,7 +22,8 @@ on_both_backends!(surveys_flag_detractors_and_keep_every_answer, low_reviews_ope
 async fn kept_answers(stack: &Stack) -> Vec<(i32, i32, String)> {
     let db = Database::connect(stack.intake_store.url.as_str()).await.expect("intake database");
     let backend = db.get_database_backend();
-    let table = if backend == DatabaseBackend::Postgres { "redress_intake.survey_responses" } else { "survey_responses" };
+    let table =
+        if backend == DatabaseBackend::Postgres { "redress_intake.survey_responses" } else { "survey_responses" };
     let sql = format!("SELECT score, survey_class, case_name FROM {table} ORDER BY create_time, id");
     let rows = db.query_all_raw(Statement::from_string(backend, sql)).await.expect("select");
     let _ = db.close().await;
@@ -69,7 +70,8 @@ async fn surveys_flag_detractors_and_keep_every_answer(backend: Backend) {
     assert_eq!(intake.survey(detractor, &id).await.expect("retry"), answer, "a retry answers the same");
 
     // A promoter: no case, but kept.
-    let promoter = intake.survey(survey(SurveyScale::Csat, 5, "Lovely service", ""), &request_id()).await.expect("promoter");
+    let promoter =
+        intake.survey(survey(SurveyScale::Csat, 5, "Lovely service", ""), &request_id()).await.expect("promoter");
     assert_eq!(promoter.survey_class(), SurveyClass::Promoter);
     assert_eq!(promoter.outcome(), IntakeOutcome::RecordedOnly);
     assert!(promoter.case.is_empty());
@@ -89,9 +91,14 @@ async fn surveys_flag_detractors_and_keep_every_answer(backend: Backend) {
     cases.inner.acknowledge_case(req).await.expect("acknowledge");
     let req = cases.req(StartInvestigationRequest { name: name.clone(), ..Default::default() });
     cases.inner.start_investigation(req).await.expect("investigate");
-    let req = cases.req(ResolveCaseRequest { name: name.clone(), fix_summary: "Replaced the hinge.".into(), ..Default::default() });
+    let req = cases.req(ResolveCaseRequest {
+        name: name.clone(),
+        fix_summary: "Replaced the hinge.".into(),
+        ..Default::default()
+    });
     cases.inner.resolve_case(req).await.expect("resolve");
-    let happy = intake.survey(survey(SurveyScale::Nps, 9, "Fixed quickly", &name), &request_id()).await.expect("promoter");
+    let happy =
+        intake.survey(survey(SurveyScale::Nps, 9, "Fixed quickly", &name), &request_id()).await.expect("promoter");
     assert_eq!(happy.outcome(), IntakeOutcome::CaseUpdated);
     assert_eq!(happy.case, name);
     let case = cases.get(&name).await;
@@ -99,8 +106,10 @@ async fn surveys_flag_detractors_and_keep_every_answer(backend: Backend) {
     assert_eq!(case.status(), CaseStatus::Resolved, "a promoter leaves the case as it is");
 
     // A detractor about the resolved case: recorded, reopened and marked unhappy at once.
-    let unhappy =
-        intake.survey(survey(SurveyScale::Csat, 1, "It broke again the next day.", &name), &request_id()).await.expect("d");
+    let unhappy = intake
+        .survey(survey(SurveyScale::Csat, 1, "It broke again the next day.", &name), &request_id())
+        .await
+        .expect("d");
     assert_eq!(unhappy.survey_class(), SurveyClass::Detractor);
     assert_eq!(unhappy.outcome(), IntakeOutcome::CaseUpdated);
     let case = cases.get(&name).await;
@@ -148,7 +157,10 @@ async fn low_reviews_open_public_cases_with_a_reply_task(backend: Backend) {
     assert!(case.unhappy);
     assert_eq!(case.customer.as_ref().map(|c| c.customer_id.as_str()), Some("trustpilot:jane_d"));
     let details = case.review.clone().expect("review details");
-    assert_eq!((details.platform.as_str(), details.rating, details.author_handle.as_str()), ("trustpilot", 1, "jane_d"));
+    assert_eq!(
+        (details.platform.as_str(), details.rating, details.author_handle.as_str()),
+        ("trustpilot", 1, "jane_d")
+    );
     assert_eq!(details.url, review.url);
     let task = case.tasks.iter().find(|t| t.name == answer.reply_task).expect("the reply task");
     assert_eq!(task.kind(), TaskKind::PublicReply);

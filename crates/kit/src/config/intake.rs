@@ -137,7 +137,10 @@ mod tests {
         let bad = [
             (IntakeConfig { rate_limit_per_second: 0.0, ..Default::default() }, "intake.rate_limit_per_second"),
             (IntakeConfig { rate_limit_burst: 0, ..Default::default() }, "intake.rate_limit_burst"),
-            (IntakeConfig { repeat_contact_window: "soon".into(), ..Default::default() }, "intake.repeat_contact_window"),
+            (
+                IntakeConfig { repeat_contact_window: "soon".into(), ..Default::default() },
+                "intake.repeat_contact_window",
+            ),
             (IntakeConfig { repeat_contact_similarity: 1.5, ..Default::default() }, "intake.repeat_contact_similarity"),
             (IntakeConfig { csat_detractor_max: 4, ..Default::default() }, "intake.csat_detractor_max"),
             (IntakeConfig { nps_promoter_min: 11, ..Default::default() }, "intake.nps_detractor_max"),

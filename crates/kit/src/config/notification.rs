@@ -301,7 +301,10 @@ impl Section for NotificationConfig {
             && locale.len() <= 35
             && locale.split(['-', '_']).all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
         if !locale_ok {
-            return Err(ConfigError::new(key("default_locale"), format!("{locale:?} is not a locale such as en or fr-CA")));
+            return Err(ConfigError::new(
+                key("default_locale"),
+                format!("{locale:?} is not a locale such as en or fr-CA"),
+            ));
         }
         parse_duration(&key("survey_delay"), &self.survey_delay)?;
         Ok(())

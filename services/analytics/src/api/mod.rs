@@ -55,7 +55,10 @@ pub type ExportStream = Pin<Box<dyn Stream<Item = Result<ExportCasesResponse, St
 
 #[tonic::async_trait]
 impl AnalyticsService for AnalyticsApi {
-    async fn get_overview(&self, request: Request<GetOverviewRequest>) -> Result<Response<GetOverviewResponse>, Status> {
+    async fn get_overview(
+        &self,
+        request: Request<GetOverviewRequest>,
+    ) -> Result<Response<GetOverviewResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
         validate::parent(&caller, &req.parent)?;

@@ -31,13 +31,7 @@ pub fn timestamp(v: &mut Violations, field: &str, t: &prost_types::Timestamp) ->
 
 /// A time range: an unset start is the beginning of the record (an error when `start_required`),
 /// an unset end is `now`; the start must come before the end.
-pub fn range(
-    v: &mut Violations,
-    field: &str,
-    value: Option<&TimeRange>,
-    start_required: bool,
-    now: Micros,
-) -> Range {
+pub fn range(v: &mut Violations, field: &str, value: Option<&TimeRange>, start_required: bool, now: Micros) -> Range {
     let mut out = Range { from: i64::MIN, to: now.saturating_add(1) };
     let Some(value) = value else {
         v.check(start_required, format!("{field}.start_time"), "required");

@@ -1,9 +1,9 @@
 //! What the endpoint says about itself in GetSqlInfo: a read-only SQL server without
 //! transactions, DDL or cancellation.
 
+use arrow_flight::error::FlightError;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::{SqlInfo, SqlSupportedTransaction};
-use arrow_flight::error::FlightError;
 
 /// The SqlInfo the endpoint answers with.
 pub fn sql_info() -> Result<SqlInfoData, FlightError> {

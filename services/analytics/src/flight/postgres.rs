@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use arrow_schema::SchemaRef;
 use futures::TryStreamExt;
+use sea_orm::sqlx::SqlSafeStr as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sea_orm::sqlx::{self, AssertSqlSafe, Column, Connection, Executor, Row, Statement, TypeInfo, ValueRef};
-use sea_orm::sqlx::SqlSafeStr as _;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
 use tonic::Status;

@@ -19,8 +19,8 @@ use arrow_flight::sql::{
     CommandStatementUpdate, DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
-    Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage,
-    SchemaAsIpc, Ticket,
+    Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage, SchemaAsIpc,
+    Ticket,
 };
 use arrow_ipc::writer::IpcWriteOptions;
 use arrow_schema::{Schema, SchemaRef};
@@ -198,7 +198,9 @@ impl FlightSqlService for FlightSql {
         let mut data = request.into_inner();
         while let Some(message) = data.next().await {
             if !message?.data_body.is_empty() {
-                return Err(Status::unimplemented("query parameters are not supported; write the values into the query"));
+                return Err(Status::unimplemented(
+                    "query parameters are not supported; write the values into the query",
+                ));
             }
         }
         Ok(DoPutPreparedStatementResult { prepared_statement_handle: Some(query.prepared_statement_handle) })

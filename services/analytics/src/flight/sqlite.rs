@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use arrow_schema::SchemaRef;
 use futures::TryStreamExt;
 use libsqlite3_sys as ffi;
+use sea_orm::DatabaseBackend;
+use sea_orm::sqlx::SqlSafeStr as _;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sea_orm::sqlx::{self, AssertSqlSafe, Column, ConnectOptions, Connection, Executor, Row, TypeInfo};
 use sea_orm::sqlx::{Decode, Sqlite, ValueRef};
-use sea_orm::DatabaseBackend;
-use sea_orm::sqlx::SqlSafeStr as _;
 use tonic::Status;
 
 use super::columns::{Builder, Kind, SqliteValue, batch, schema};
@@ -93,7 +93,11 @@ extern "C" fn authorize(
         ffi::SQLITE_FUNCTION => {
             // load_extension is off at compile-time defaults, and refused here regardless.
             let name = text(second);
-            if name.is_empty() || name.eq_ignore_ascii_case(b"load_extension") { ffi::SQLITE_DENY } else { ffi::SQLITE_OK }
+            if name.is_empty() || name.eq_ignore_ascii_case(b"load_extension") {
+                ffi::SQLITE_DENY
+            } else {
+                ffi::SQLITE_OK
+            }
         }
         // A column of one of the tenant's temporary views, or the view itself.
         ffi::SQLITE_READ if is_view(text(first)) && (database == b"temp" || database.is_empty()) => ffi::SQLITE_OK,
@@ -160,11 +164,8 @@ impl SqliteReader {
         // Describing finds a type for computed columns too (count(*), CAST, strftime), which
         // SQLite declares none for: from the query plan, or else from the first row.
         let described = (&mut conn).describe(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(db_status)?;
-        let columns: Vec<(String, Kind)> = described
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_string(), Kind::of_sqlite(c.type_info().name())))
-            .collect();
+        let columns: Vec<(String, Kind)> =
+            described.columns().iter().map(|c| (c.name().to_string(), Kind::of_sqlite(c.type_info().name()))).collect();
         if columns.is_empty() {
             return Err(query_refused());
         }

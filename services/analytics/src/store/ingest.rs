@@ -161,17 +161,8 @@ const CLOCK_COLUMNS: &[&str] = &[
     "due_us",
 ];
 
-const ESCALATION_COLUMNS: &[&str] = &[
-    "tenant",
-    "case_id",
-    "position",
-    "escalation",
-    "clock",
-    "level",
-    "reason",
-    "notified_count",
-    "escalate_us",
-];
+const ESCALATION_COLUMNS: &[&str] =
+    &["tenant", "case_id", "position", "escalation", "clock", "level", "reason", "notified_count", "escalate_us"];
 
 /// Columns kept as "ever true" across versions of a case.
 const EVER: &[&str] = &["next_update_breached", "sla_breached"];
@@ -221,8 +212,7 @@ fn insert(
             tuples.push(format!("({})", marks.join(", ")));
             values.extend(row);
         }
-        let sql =
-            format!("INSERT INTO {table} ({}) VALUES {} {conflict}", columns.join(", "), tuples.join(", "));
+        let sql = format!("INSERT INTO {table} ({}) VALUES {} {conflict}", columns.join(", "), tuples.join(", "));
         statements.push(statement(backend, &sql, values));
     }
     statements

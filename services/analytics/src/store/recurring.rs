@@ -111,8 +111,6 @@ impl Store {
              AND create_us < $4 ORDER BY create_us DESC, case_id LIMIT 5"
         );
         let rows = self.rows(&sql, vec![tenant.into(), value.into(), from.into(), to.into()]).await?;
-        rows.iter()
-            .map(|r| Ok(format!("tenants/{tenant}/cases/{}", r.try_get_by_index::<String>(0)?)))
-            .collect()
+        rows.iter().map(|r| Ok(format!("tenants/{tenant}/cases/{}", r.try_get_by_index::<String>(0)?))).collect()
     }
 }

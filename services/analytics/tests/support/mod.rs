@@ -95,7 +95,11 @@ pub async fn start_analytics(backend: Backend, case: &Server, timeout: &str, max
 }
 
 async fn channel(addr: SocketAddr) -> GrpcChannel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("endpoint").connect().await.expect("connect")
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect")
 }
 
 /// The highest sequence in the case log.
@@ -104,7 +108,10 @@ pub async fn case_head(case: &Server) -> i64 {
         .await
         .expect("case db");
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COALESCE(MAX(sequence), 0) FROM events"))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COALESCE(MAX(sequence), 0) FROM events",
+        ))
         .await
         .expect("head")
         .expect("row");
@@ -235,7 +242,11 @@ impl Cases {
     /// Opens a case.
     pub async fn open(&mut self, category: &str, channel: Channel, severity: Severity, product: &str) -> Case {
         let case = complaint(category, channel, severity, product);
-        let req = self.req(CreateCaseRequest { parent: format!("tenants/{}", self.tenant), case: Some(case), request_id: rid() });
+        let req = self.req(CreateCaseRequest {
+            parent: format!("tenants/{}", self.tenant),
+            case: Some(case),
+            request_id: rid(),
+        });
         self.inner.create_case(req).await.expect("create").into_inner().case.expect("case")
     }
 
@@ -353,7 +364,11 @@ impl Cases {
 /// A complaint as intake would hand it over.
 pub fn complaint(category: &str, channel: Channel, severity: Severity, product: &str) -> Case {
     Case {
-        customer: Some(Customer { customer_id: "cust-42".into(), email: "ana@example.com".into(), ..Default::default() }),
+        customer: Some(Customer {
+            customer_id: "cust-42".into(),
+            email: "ana@example.com".into(),
+            ..Default::default()
+        }),
         channel: channel as i32,
         severity: severity as i32,
         subject: "It broke".into(),
@@ -406,7 +421,9 @@ pub async fn write_past_case(
         sea_orm::DatabaseBackend::Postgres => {
             "INSERT INTO events (sequence, tenant, case_id, event_type, event_time, payload) VALUES (NULL, $1, $2, $3, $4, $5)"
         }
-        _ => "INSERT INTO events (sequence, tenant, case_id, event_type, event_time, payload) VALUES (NULL, ?1, ?2, ?3, ?4, ?5)",
+        _ => {
+            "INSERT INTO events (sequence, tenant, case_id, event_type, event_time, payload) VALUES (NULL, ?1, ?2, ?3, ?4, ?5)"
+        }
     };
     let values: Vec<Value> = vec![
         tenant.into(),

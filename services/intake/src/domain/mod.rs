@@ -26,11 +26,11 @@ pub mod types;
 pub mod validate;
 
 pub use classify::{Classifier, ClassifierConfig, ComplaintInput, ConfigError, Triage};
-pub use repeat::{PriorCase, RepeatDecision, RepeatRules};
 pub use normalise::{
     normalise_complaint, normalise_description, normalise_review, normalise_subject, normalise_survey_response,
     subject_or_derived,
 };
+pub use repeat::{PriorCase, RepeatDecision, RepeatRules};
 pub use similarity::{Fingerprint, NEAR_IDENTICAL_THRESHOLD, is_near_identical, similarity};
 pub use survey::{ReviewInput, SurveyClass, SurveyDecision, SurveyInput, SurveyScale, SurveyThresholds};
 pub use types::{Channel, CustomerTier, Severity};

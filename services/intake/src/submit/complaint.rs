@@ -117,7 +117,8 @@ impl Intake {
             let (case, created) = self.peer.create_case(tenant, case, &derived, PREFIX).await?;
             // Not created by this call: an earlier attempt of it, or a case with the same
             // channel and external reference, which this complaint is.
-            let outcome = if created || resumed { IntakeOutcome::CaseCreated } else { IntakeOutcome::JoinedExistingCase };
+            let outcome =
+                if created || resumed { IntakeOutcome::CaseCreated } else { IntakeOutcome::JoinedExistingCase };
             tracing::info!(tenant = %tenant, case = %case.name, outcome = outcome.as_str_name(), "complaint submitted");
             SubmitComplaintResponse {
                 case: case.name,
@@ -148,10 +149,9 @@ impl Intake {
             .collect();
         let prior: Vec<PriorCase> = candidates.iter().map(|(_, p)| p.clone()).collect();
         match self.settings.repeat.decide(&Fingerprint::new(&complaint.description), &prior) {
-            RepeatDecision::Join { index, .. } => Plan {
-                outcome: IntakeOutcome::JoinedExistingCase as i32,
-                case: candidates[index].0.name.clone(),
-            },
+            RepeatDecision::Join { index, .. } => {
+                Plan { outcome: IntakeOutcome::JoinedExistingCase as i32, case: candidates[index].0.name.clone() }
+            }
             RepeatDecision::Open { linked } => Plan {
                 outcome: IntakeOutcome::CaseCreated as i32,
                 case: linked.map(|i| candidates[i].0.name.clone()).unwrap_or_default(),
@@ -226,10 +226,9 @@ impl Intake {
             }
         }
         triage.severity = Severity::from_proto(case.severity).unwrap_or(triage.severity);
-        triage.reasons.insert(
-            0,
-            format!("repeat contact: joined case {} (similarity {similarity:.2})", case.reference),
-        );
+        triage
+            .reasons
+            .insert(0, format!("repeat contact: joined case {} (similarity {similarity:.2})", case.reference));
         tracing::info!(tenant = %tenant, case = %case.name, outcome = "JOINED_EXISTING_CASE", "complaint submitted");
         Ok(SubmitComplaintResponse {
             case: case.name,

@@ -129,7 +129,12 @@ impl Intake {
 
     /// The customer's cases within the repeat-complainant window, newest first; none when
     /// the customer has no id.
-    async fn recent_cases(&self, tenant: &TenantId, customer_id: &str, prefix: &'static str) -> Result<Vec<Case>, Error> {
+    async fn recent_cases(
+        &self,
+        tenant: &TenantId,
+        customer_id: &str,
+        prefix: &'static str,
+    ) -> Result<Vec<Case>, Error> {
         if customer_id.is_empty() {
             return Ok(Vec::new());
         }

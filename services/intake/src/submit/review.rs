@@ -126,7 +126,9 @@ impl Intake {
             recent_cases: u32::try_from(recent.len()).unwrap_or(u32::MAX),
         };
         let answer = match self.classifier.triage_review(&input) {
-            None => SubmitReviewResponse { outcome: IntakeOutcome::RecordedOnly as i32, ..SubmitReviewResponse::default() },
+            None => {
+                SubmitReviewResponse { outcome: IntakeOutcome::RecordedOnly as i32, ..SubmitReviewResponse::default() }
+            }
             Some(triage) => {
                 let case = review_case(review, request_id, triage);
                 let derived = derived_request_id(request_id, "");

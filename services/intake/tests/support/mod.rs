@@ -135,7 +135,11 @@ pub async fn start_intake(config: &Config, listener: tokio::net::TcpListener) ->
 
 /// A connected channel to `addr`.
 pub async fn connect(addr: SocketAddr) -> GrpcChannel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("endpoint").connect().await.expect("connect")
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect")
 }
 
 /// Waits until intake reports SERVING: its database, the case service (and Redis) answer.
@@ -184,7 +188,11 @@ impl Intake {
     }
 
     /// Submits a complaint under `request_id`.
-    pub async fn complaint(&mut self, complaint: Complaint, request_id: &str) -> Result<SubmitComplaintResponse, Status> {
+    pub async fn complaint(
+        &mut self,
+        complaint: Complaint,
+        request_id: &str,
+    ) -> Result<SubmitComplaintResponse, Status> {
         let request =
             SubmitComplaintRequest { parent: self.parent(), complaint: Some(complaint), request_id: request_id.into() };
         let req = self.req(request);
@@ -208,7 +216,8 @@ impl Intake {
 
     /// Submits a review under `request_id`.
     pub async fn review(&mut self, review: Review, request_id: &str) -> Result<SubmitReviewResponse, Status> {
-        let request = SubmitReviewRequest { parent: self.parent(), review: Some(review), request_id: request_id.into() };
+        let request =
+            SubmitReviewRequest { parent: self.parent(), review: Some(review), request_id: request_id.into() };
         let req = self.req(request);
         self.inner.submit_review(req).await.map(|r| r.into_inner())
     }
@@ -236,7 +245,8 @@ impl Cases {
 
     /// Every case of the tenant.
     pub async fn all(&mut self) -> Vec<Case> {
-        let request = ListCasesRequest { parent: format!("tenants/{}", self.tenant), page_size: 1000, ..Default::default() };
+        let request =
+            ListCasesRequest { parent: format!("tenants/{}", self.tenant), page_size: 1000, ..Default::default() };
         let req = self.req(request);
         self.inner.list_cases(req).await.expect("list").into_inner().cases
     }
@@ -282,5 +292,9 @@ pub fn assert_invalid(status: &Status, field: &str) {
     let details = status.get_error_details();
     let fields: Vec<String> =
         details.bad_request().map(|b| b.field_violations.iter().map(|f| f.field.clone()).collect()).unwrap_or_default();
-    assert!(fields.iter().any(|f| f == field), "expected a violation on {field:?}, got {fields:?}: {}", status.message());
+    assert!(
+        fields.iter().any(|f| f == field),
+        "expected a violation on {field:?}, got {fields:?}: {}",
+        status.message()
+    );
 }
