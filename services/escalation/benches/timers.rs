@@ -121,8 +121,7 @@ fn redis_benchmark_zadd(port: u16) -> String {
         .expect("redis-benchmark is installed (it ships with Redis)");
     String::from_utf8_lossy(&output.stdout)
         .split(['\r', '\n'])
-        .filter(|l| l.contains("ZADD"))
-        .next_back()
+        .rfind(|l| l.contains("ZADD"))
         .unwrap_or("no ZADD figure")
         .trim()
         .to_string()

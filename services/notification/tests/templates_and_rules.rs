@@ -292,7 +292,7 @@ async fn rules_turn_case_events_into_messages(backend: Backend) {
     assert!(!created.built_in && !created.enabled);
     let rules =
         admin.inner.list_rules(admin.req(ListRulesRequest { parent: "tenants/acme".into(), ..Default::default() }));
-    assert_eq!(rules.await.expect("list").into_inner().rules, [created.clone()]);
+    assert_eq!(rules.await.expect("list").into_inner().rules, std::slice::from_ref(&created));
     let quiet = agent.open(complaint("Ben", "ben@example.com", "en")).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(reader.all(&quiet.name, "", DeliveryStatus::Unspecified).await.is_empty(), "no rule applies any more");

@@ -378,7 +378,7 @@ mod tests {
             ],
             satisfaction: Some(Satisfaction { scale: SurveyScale::Csat as i32, score: 4, ..Default::default() }),
             create_time: Some(to_timestamp(T0)),
-            resolve_time: Some(to_timestamp(T0 + 5 * 3600_000_000)),
+            resolve_time: Some(to_timestamp(T0 + 5 * 3_600_000_000)),
             version: 9,
             ..Default::default()
         }
@@ -408,7 +408,7 @@ mod tests {
         assert_eq!(c.product_id, "SKU-1");
         assert_eq!(c.ack_wall_us, Some(30 * 60_000_000));
         assert_eq!(c.ack_business_us, Some(20 * 60_000_000), "business time from the met first-response clock");
-        assert_eq!(c.resolve_wall_us, Some(5 * 3600_000_000));
+        assert_eq!(c.resolve_wall_us, Some(5 * 3_600_000_000));
         assert_eq!(c.resolve_business_us, Some(300 * 60_000_000));
         assert!(c.resolved && c.ever_resolved);
         assert!(c.first_response_met && !c.first_response_breached);

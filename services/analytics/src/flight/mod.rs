@@ -111,6 +111,11 @@ pub enum Reader {
 /// A query's result: its schema and its batches.
 pub type Results = (SchemaRef, BoxStream<'static, Result<RecordBatch, Status>>);
 
+/// Where a running query reports its schema (or why it cannot run).
+type SchemaReceiver = oneshot::Receiver<Result<SchemaRef, Status>>;
+/// Where a running query sends its batches.
+type BatchReceiver = mpsc::Receiver<Result<RecordBatch, Status>>;
+
 impl Reader {
     /// The reader for the service's database.
     pub async fn new(db: &DatabaseConnection, database_url: &str, options: &FlightOptions) -> anyhow::Result<Self> {
@@ -142,12 +147,13 @@ impl Reader {
         }
     }
 
+    /// Runs `sql` on a task of its own; its schema and batches arrive on the receivers.
     fn start(
         self: &Arc<Self>,
         tenant: TenantId,
         sql: String,
         describe_only: bool,
-    ) -> (oneshot::Receiver<Result<SchemaRef, Status>>, mpsc::Receiver<Result<RecordBatch, Status>>) {
+    ) -> (SchemaReceiver, BatchReceiver) {
         let (schema_tx, schema_rx) = oneshot::channel();
         let (tx, rx) = mpsc::channel(2);
         let sink = Sink { schema: Some(schema_tx), batches: tx };

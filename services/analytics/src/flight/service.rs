@@ -259,7 +259,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         tenant(&request)?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
     }
 
@@ -327,7 +327,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         tenant(&request)?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
     }
 
