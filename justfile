@@ -30,8 +30,19 @@ fmt:
 services:
     bash .ci/services
 
+# Validate the Helm chart and the kustomize manifests: the real Helm library lints and
+# renders the chart, every object is checked against the Kubernetes schemas, and every
+# REDRESS_ variable is one the binary accepts.
+chart:
+    python3 -m pip install --quiet --disable-pip-version-check --ignore-requires-python -r tests/deploy/requirements.txt
+    cargo build -p redress
+    python3 -m pytest -q tests/deploy
+
 # Benchmarks against real PostgreSQL and Redis; each prints its figures.
 bench: services
     cargo bench -p redress-case --bench create_case
     cargo bench -p redress-intake --bench classify
+    cargo bench -p redress-intake --bench submit
     cargo bench -p redress-escalation --bench timers
+    cargo bench -p redress-notification --bench deliver
+    cargo bench -p redress-analytics --bench analytics
