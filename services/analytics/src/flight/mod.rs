@@ -148,12 +148,7 @@ impl Reader {
     }
 
     /// Runs `sql` on a task of its own; its schema and batches arrive on the receivers.
-    fn start(
-        self: &Arc<Self>,
-        tenant: TenantId,
-        sql: String,
-        describe_only: bool,
-    ) -> (SchemaReceiver, BatchReceiver) {
+    fn start(self: &Arc<Self>, tenant: TenantId, sql: String, describe_only: bool) -> (SchemaReceiver, BatchReceiver) {
         let (schema_tx, schema_rx) = oneshot::channel();
         let (tx, rx) = mpsc::channel(2);
         let sink = Sink { schema: Some(schema_tx), batches: tx };
