@@ -162,6 +162,7 @@ async fn low_reviews_open_public_cases_with_a_reply_task(backend: Backend) {
         ("trustpilot", 1, "jane_d")
     );
     assert_eq!(details.url, review.url);
+    assert_eq!(case.external_reference, "trustpilot:tp-abc123", "review ids are unique per platform");
     let task = case.tasks.iter().find(|t| t.name == answer.reply_task).expect("the reply task");
     assert_eq!(task.kind(), TaskKind::PublicReply);
     assert_eq!(task.state(), TaskState::Open);

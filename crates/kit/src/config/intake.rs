@@ -74,15 +74,18 @@ impl IntakeConfig {
     }
 }
 
-fn scale(key: String, low: i32, high: i32, detractor_max: i32, promoter_min: i32) -> Result<(), ConfigError> {
+/// Checks a survey scale's thresholds, naming the key that is out of place: the promoter
+/// minimum when it alone is off the scale, else the detractor maximum.
+fn scale(keys: [String; 2], low: i32, high: i32, detractor_max: i32, promoter_min: i32) -> Result<(), ConfigError> {
     if low <= detractor_max && detractor_max < promoter_min && promoter_min <= high {
-        Ok(())
-    } else {
-        Err(ConfigError::new(
-            key,
-            format!("must satisfy {low} ≤ detractor max ({detractor_max}) < promoter min ({promoter_min}) ≤ {high}"),
-        ))
+        return Ok(());
     }
+    let [detractor_key, promoter_key] = keys;
+    let promoter_alone = (low..high).contains(&detractor_max) && !(low..=high).contains(&promoter_min);
+    Err(ConfigError::new(
+        if promoter_alone { promoter_key } else { detractor_key },
+        format!("must satisfy {low} ≤ detractor max ({detractor_max}) < promoter min ({promoter_min}) ≤ {high}"),
+    ))
 }
 
 impl Section for IntakeConfig {
@@ -118,8 +121,10 @@ impl Section for IntakeConfig {
         if self.repeat_complainant_cases == 0 {
             return Err(ConfigError::new(key("repeat_complainant_cases"), "must be at least 1"));
         }
-        scale(key("csat_detractor_max"), 1, 5, self.csat_detractor_max, self.csat_promoter_min)?;
-        scale(key("nps_detractor_max"), 0, 10, self.nps_detractor_max, self.nps_promoter_min)?;
+        let csat = [key("csat_detractor_max"), key("csat_promoter_min")];
+        scale(csat, 1, 5, self.csat_detractor_max, self.csat_promoter_min)?;
+        let nps = [key("nps_detractor_max"), key("nps_promoter_min")];
+        scale(nps, 0, 10, self.nps_detractor_max, self.nps_promoter_min)?;
         if !(1..=5).contains(&self.review_unhappy_max_rating) {
             return Err(ConfigError::new(key("review_unhappy_max_rating"), "must be 1 to 5"));
         }
@@ -143,7 +148,9 @@ mod tests {
             ),
             (IntakeConfig { repeat_contact_similarity: 1.5, ..Default::default() }, "intake.repeat_contact_similarity"),
             (IntakeConfig { csat_detractor_max: 4, ..Default::default() }, "intake.csat_detractor_max"),
-            (IntakeConfig { nps_promoter_min: 11, ..Default::default() }, "intake.nps_detractor_max"),
+            (IntakeConfig { nps_promoter_min: 11, ..Default::default() }, "intake.nps_promoter_min"),
+            (IntakeConfig { csat_promoter_min: 0, ..Default::default() }, "intake.csat_promoter_min"),
+            (IntakeConfig { nps_detractor_max: -1, ..Default::default() }, "intake.nps_detractor_max"),
             (IntakeConfig { review_unhappy_max_rating: 0, ..Default::default() }, "intake.review_unhappy_max_rating"),
             (IntakeConfig { customer_lock_ttl: "10ms".into(), ..Default::default() }, "intake.customer_lock_ttl"),
         ];

@@ -72,7 +72,12 @@ fn review_case(review: &Review, request_id: &str, triage: Triage) -> Case {
         unhappy: triage.unhappy,
         unhappy_reason: triage.unhappy_reason.clone(),
         triage: Some(triage),
-        external_reference: review.external_reference.clone(),
+        // Review ids are unique per platform, not across platforms.
+        external_reference: if review.external_reference.is_empty() {
+            String::new()
+        } else {
+            format!("{}:{}", review.platform, review.external_reference)
+        },
         review: Some(ReviewDetails {
             platform: review.platform.clone(),
             url: review.url.clone(),
