@@ -1,10 +1,13 @@
-"""Shared fixtures: the redress binary and a running `redress up`."""
+"""Shared fixtures: the redress binary, a running `redress up`, the Python stubs of the
+contract, and the logs of the processes a failed test ran."""
 
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -92,3 +95,47 @@ def up():
         yield server
     finally:
         server.close()
+
+
+def generate_stubs(out: str) -> None:
+    """Python modules for the contract, from proto/, into `out` (put on sys.path)."""
+    from importlib import resources
+
+    from grpc_tools import protoc
+
+    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto").rglob("*.proto"))
+    well_known = str(resources.files("grpc_tools") / "_proto")
+    args = ["protoc", f"-I{ROOT / 'proto'}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}"]
+    if protoc.main(args + protos) != 0:
+        pytest.fail(f"protoc could not compile {protos}")
+    sys.path.insert(0, out)
+
+
+@pytest.fixture(scope="session")
+def contract():
+    """The contract's Python stubs, generated from proto/ into a temporary directory for the
+    session and importable as `redress.<service>.v1.*_pb2`."""
+    out = tempfile.mkdtemp(prefix="redress-stubs-")
+    generate_stubs(out)
+    try:
+        yield out
+    finally:
+        if out in sys.path:
+            sys.path.remove(out)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item (`item.report_call`), and when a test fails
+    adds the tail of each redress process's log to its report. A fixture value with a
+    `log_tails()` method (a cluster of processes) provides them."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+    if not report.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        tails = getattr(value, "log_tails", None)
+        if callable(tails):
+            report.sections.append(("redress process logs", tails()))
