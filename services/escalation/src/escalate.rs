@@ -123,7 +123,8 @@ pub async fn escalate(
         escalate_time: Set(datetime(now)),
         document: Set(escalation.encode_to_vec()),
     };
-    let inserted = escalations::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
+    let key = [escalations::Column::Tenant, escalations::Column::EscalationKey];
+    let inserted = escalations::Entity::insert(row).on_conflict_do_nothing_on(key).exec_without_returning(db).await?;
     if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
         return Ok(None);
     }

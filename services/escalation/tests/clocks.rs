@@ -348,3 +348,46 @@ impl Template for Clients {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn escalating_by_hand_is_idempotent_per_request_id() {
+    let stack = redis_stack().await;
+    let mut clients = stack.clients("acme", "lead-1", "supervisor").await;
+    setup(&mut clients, 60.0).await;
+    let case = clients.open("Engineer never came", "agent-1", "billing").await;
+    clients.wait_for_clocks(&case.name).await;
+    let escalate = |request_id: &str| EscalateCaseRequest {
+        case: case.name.clone(),
+        reason: "customer called three times".into(),
+        notify_roles: vec![StaffRole::Manager as i32],
+        request_id: request_id.into(),
+    };
+
+    let first = clients.escalation.escalate_case(clients.req(escalate("r-1"))).await.expect("escalate");
+    let first = first.into_inner().escalation.expect("escalation");
+    assert_eq!(first.reason(), EscalationReason::Manual);
+    assert_eq!(first.notified_staff, ["tenants/acme/staff/agent-1", "tenants/acme/staff/manager-1"]);
+    // A retry with the same request_id is the same escalation, not an error and not a second one.
+    for _ in 0..3 {
+        let again = clients.escalation.escalate_case(clients.req(escalate("r-1"))).await.expect("retry");
+        assert_eq!(again.into_inner().escalation.expect("escalation").name, first.name);
+    }
+    let second = clients.escalation.escalate_case(clients.req(escalate("r-2"))).await.expect("another");
+    assert_ne!(
+        second.into_inner().escalation.expect("escalation").name,
+        first.name,
+        "a new request_id escalates again"
+    );
+
+    let req =
+        clients.req(ListEscalationsRequest { parent: clients.parent(), case: case.name.clone(), ..Default::default() });
+    let listed = clients.escalation.list_escalations(req).await.expect("list").into_inner().escalations;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while clients.escalation_entries(&case.name).await.len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(clients.escalation_entries(&case.name).await.len(), 2, "one timeline entry per escalation");
+    stack.stop().await;
+}
