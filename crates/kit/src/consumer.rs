@@ -3,8 +3,9 @@
 //! A consumer streams `CaseService.StreamEvents` for every tenant from its cursor, applies each
 //! batch in a transaction of its own database, and advances its cursor in that same
 //! transaction, so a crash replays and never skips. Among replicas, one holds a lease on the
-//! consumer's name and consumes; the others wait to take over when the lease expires. The
-//! stream is resumed from the cursor after any failure, with backoff.
+//! consumer's name and consumes, renewing it on a clock of its own; the others wait to take
+//! over when the lease expires (a holder that died) or is released (a holder that shut down).
+//! The stream is resumed from the cursor after any failure, with backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,10 @@ pub trait EventHandler: Send + Sync + 'static {
     async fn committed(&self, _events: &[CaseEvent]) {}
 }
 
+/// How long a consumer's lease lasts without renewal: a replica takes over from one that died
+/// within this and a third of it. The holder renews every third of it.
+pub const LEASE: Duration = Duration::from_secs(6);
+
 /// How a consumer runs.
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
@@ -53,9 +58,9 @@ pub struct ConsumerOptions {
 }
 
 impl ConsumerOptions {
-    /// A consumer named `name` in `service`, of every event type, with a 15 s lease.
+    /// A consumer named `name` in `service`, of every event type, with the default lease.
     pub fn new(name: impl Into<String>, service: ServiceKind, client: ClientOptions) -> Self {
-        Self { name: name.into(), service, event_types: Vec::new(), lease: Duration::from_secs(15), client }
+        Self { name: name.into(), service, event_types: Vec::new(), lease: LEASE, client }
     }
 }
 
@@ -135,6 +140,19 @@ pub async fn take_lease(
         ))
         .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Gives the lease up, so a replica takes over at once; nothing if `holder` no longer holds it.
+pub async fn release_lease(db: &impl ConnectionTrait, name: &str, holder: &str) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let expired = DateTime::<Utc>::UNIX_EPOCH;
+    db.execute_raw(statement(
+        backend,
+        "UPDATE event_consumers SET lease_expires = $1 WHERE name = $2 AND holder = $3",
+        vec![expired.into(), name.into(), holder.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// The consumer's cursor: the last sequence applied.
@@ -217,7 +235,12 @@ pub async fn run(
             }
         }
         match session(&db, &case, &options, &holder, handler.as_ref(), &shutdown).await {
-            Ended::Shutdown => return Ok(()),
+            Ended::Shutdown => {
+                if let Err(e) = release_lease(&db, &options.name, &holder).await {
+                    tracing::warn!(consumer = %options.name, error = %e, "releasing the consumer lease failed");
+                }
+                return Ok(());
+            }
             Ended::LostLease => {
                 tracing::warn!(consumer = %options.name, "consumer lease lost; standing by");
                 failures = 0;
@@ -276,9 +299,19 @@ async fn session(
     };
     tracing::info!(consumer = %options.name, after = from, "consuming case events");
     let mut last = from;
+    let mut renew = tokio::time::interval(options.lease / 3);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    renew.reset();
     loop {
         let message = tokio::select! {
             () = shutdown.cancelled() => return Ended::Shutdown,
+            _ = renew.tick() => {
+                match take_lease(db, &options.name, holder, Utc::now(), options.lease).await {
+                    Ok(true) => continue,
+                    Ok(false) => return Ended::LostLease,
+                    Err(e) => return Ended::Failed(e.into()),
+                }
+            }
             message = stream.message() => message,
         };
         let batch = match message {
@@ -354,5 +387,12 @@ mod tests {
         assert!(advance(&txn, "c", "b", 5, later).await.unwrap());
         txn.commit().await.unwrap();
         assert_eq!(cursor(&db, "c").await.unwrap(), 5);
+
+        // A holder that shuts down gives the lease up: another takes it at once.
+        release_lease(&db, "c", "a").await.unwrap();
+        assert!(!take_lease(&db, "c", "a", later, lease).await.unwrap(), "only the holder releases");
+        release_lease(&db, "c", "b").await.unwrap();
+        assert!(take_lease(&db, "c", "a", later, lease).await.unwrap(), "released, it is free at once");
+        assert_eq!(cursor(&db, "c").await.unwrap(), 5, "the cursor stays");
     }
 }

@@ -225,6 +225,7 @@ async fn watch_readiness(
     shutdown: CancellationToken,
 ) {
     let mut ready = vec![false; checks.len()];
+    let mut reasons: Vec<Option<String>> = vec![None; checks.len()];
     let mut overall = false;
     loop {
         for (i, (kind, service_checks)) in checks.iter().enumerate() {
@@ -250,8 +251,14 @@ async fn watch_readiness(
                 }
                 ready[i] = now_ready;
             } else if let Some(why) = &failure {
-                tracing::debug!(service = %kind, reason = %why, "service still not ready");
+                // Say once why a service is not ready (yet), and again when the reason changes.
+                if reasons[i].as_ref() != Some(why) {
+                    tracing::info!(service = %kind, reason = %why, "service not ready yet");
+                } else {
+                    tracing::debug!(service = %kind, reason = %why, "service still not ready");
+                }
             }
+            reasons[i] = failure;
         }
         let all = ready.iter().all(|r| *r);
         if all != overall {

@@ -781,9 +781,16 @@ fn describe_offer(offer: &ResolutionOffer) -> String {
     }
 }
 
+/// A business-time amount as a person reads it: `1h 05m`, `12m`, or `40s` under a minute.
 fn minutes(seconds: i64) -> String {
     let m = seconds / 60;
-    if m >= 60 { format!("{}h {:02}m", m / 60, m % 60) } else { format!("{m}m") }
+    if m >= 60 {
+        format!("{}h {:02}m", m / 60, m % 60)
+    } else if m >= 1 {
+        format!("{m}m")
+    } else {
+        format!("{}s", seconds.max(0))
+    }
 }
 
 fn humanize(duration: std::time::Duration) -> String {
@@ -794,5 +801,16 @@ fn humanize(duration: std::time::Duration) -> String {
         format!("{} hours", secs / 3600)
     } else {
         format!("{secs} seconds")
+    }
+}
+
+#[cfg(test)]
+mod minutes_tests {
+    #[test]
+    fn business_time_reads_in_the_largest_useful_unit() {
+        assert_eq!(super::minutes(3), "3s");
+        assert_eq!(super::minutes(0), "0s");
+        assert_eq!(super::minutes(125), "2m");
+        assert_eq!(super::minutes(3_900), "1h 05m");
     }
 }
