@@ -205,3 +205,21 @@ impl Drop for PrivateRedis {
         self.stop();
     }
 }
+
+/// What the benchmarks share to report their figures.
+pub mod bench {
+    use std::time::Duration;
+
+    /// The `p` quantile (0 to 1) of sorted durations, nearest rank; zero for none.
+    pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    }
+
+    /// A duration in milliseconds, for printing.
+    pub fn ms(d: Duration) -> f64 {
+        d.as_secs_f64() * 1000.0
+    }
+}

@@ -36,6 +36,7 @@ use redress_proto::case::v1::{
 };
 use redress_proto::common::v1::{CaseReferences, Channel, Customer, Severity, TimeRange};
 use redress_testkit::TestDatabase;
+use redress_testkit::bench::{ms, percentile};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel as GrpcChannel;
@@ -51,17 +52,6 @@ const DAY_US: i64 = 24 * 3600 * 1_000_000;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn now_us() -> i64 {

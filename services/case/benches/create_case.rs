@@ -15,6 +15,7 @@ use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::{Case, CreateCaseRequest};
 use redress_proto::common::v1::{Channel, Customer, CustomerTier};
 use redress_testkit::TestDatabase;
+use redress_testkit::bench::percentile;
 use tokio_util::sync::CancellationToken;
 
 const CLIENTS: usize = 16;
@@ -38,14 +39,6 @@ fn complaint(i: usize) -> Case {
         category: "delivery".into(),
         ..Case::default()
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
 }
 
 async fn run_redress(url: &str, seconds: u64) -> (f64, Duration, Duration, usize) {

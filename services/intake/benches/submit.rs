@@ -33,6 +33,7 @@ use redress_proto::common::v1::{Channel, Customer, CustomerTier};
 use redress_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use redress_proto::intake::v1::{Complaint, SubmitComplaintRequest, SubmitComplaintResponse};
 use redress_testkit::TestDatabase;
+use redress_testkit::bench::{ms, percentile};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel as GrpcChannel;
 
@@ -65,17 +66,6 @@ fn complaint(i: usize) -> Complaint {
         desired_outcome: "a refund".into(),
         ..Complaint::default()
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 struct Servers {

@@ -15,19 +15,13 @@ use std::time::{Duration, Instant};
 
 use redress_proto::notification::v1::*;
 use redress_testkit::Backend;
+use redress_testkit::bench::percentile;
 use support::sinks::{HttpSink, SmtpBehaviour, SmtpSink};
 use support::{NotificationServer, email};
 use tokio::sync::Mutex;
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn webhook(url: &str, i: usize) -> Notification {
