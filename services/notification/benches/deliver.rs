@@ -48,7 +48,8 @@ async fn run(backend: Backend, total: usize, clients: usize) {
         c.notification.workers = 8;
         c.notification.batch_size = 64;
         c.notification.smtp_pool_size = 64;
-        c.notification.rate_limit_max = 20;
+        // One webhook URL receives half of everything: the per-recipient limit would hold it.
+        c.notification.rate_limit_max = u32::try_from(total).unwrap_or(u32::MAX);
     })
     .await;
     let hook_url = hooks.url("/hooks");
