@@ -102,21 +102,21 @@ async fn channel(addr: SocketAddr) -> GrpcChannel {
         .expect("connect")
 }
 
-/// The highest sequence in the case log.
-pub async fn case_head(case: &Server) -> i64 {
+/// The highest sequence in the case log, and how many events still await their number.
+pub async fn case_head(case: &Server) -> (i64, i64) {
     let db = redress_kit::db::connect_url(&case.store.url, ServiceKind::Case, 1, Duration::from_secs(5))
         .await
         .expect("case db");
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT COALESCE(MAX(sequence), 0) FROM events",
+            "SELECT COALESCE(MAX(sequence), 0), COALESCE(SUM(CASE WHEN sequence IS NULL THEN 1 ELSE 0 END), 0) FROM events",
         ))
         .await
         .expect("head")
         .expect("row");
     let _ = db.close().await;
-    row.try_get_by_index::<i64>(0).expect("head")
+    (row.try_get_by_index::<i64>(0).expect("head"), row.try_get_by_index::<i64>(1).expect("unnumbered"))
 }
 
 impl Analytics {
@@ -135,16 +135,14 @@ impl Analytics {
     pub async fn caught_up(&self, case: &Server) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let head = case_head(case).await;
-            if head > 0 && self.cursor().await >= head {
-                // The sequencer may still number more; settle once.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                if case_head(case).await == head {
-                    return;
-                }
-                continue;
+            let (head, unnumbered) = case_head(case).await;
+            if head > 0 && unnumbered == 0 && self.cursor().await >= head {
+                return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "analytics never caught up with the case log ({head})");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "analytics never caught up with the case log ({head}, {unnumbered} not yet numbered)"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
