@@ -118,4 +118,42 @@ impl IntakeService for IntakeApi {
         let answer = self.intake.submit_review(&caller.tenant, &req.request_id, &review).await?;
         Ok(Response::new(answer))
     }
+
+    async fn get_classification_settings(
+        &self,
+        request: Request<GetClassificationSettingsRequest>,
+    ) -> Result<Response<GetClassificationSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        settings_name("name", &request.get_ref().name, &caller.tenant)?;
+        let settings = self.intake.rules.get(&self.intake.store, &caller.tenant).await?;
+        Ok(Response::new(GetClassificationSettingsResponse { classification_settings: Some(settings) }))
+    }
+
+    async fn update_classification_settings(
+        &self,
+        request: Request<UpdateClassificationSettingsRequest>,
+    ) -> Result<Response<UpdateClassificationSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let Some(given) = req.classification_settings else {
+            return Err(ApiError::invalid("classification_settings", "required").into());
+        };
+        settings_name("classification_settings.name", &given.name, &caller.tenant)?;
+        let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
+        let settings = self.intake.rules.update(&self.intake.store, &caller.tenant, &given, &paths).await?;
+        Ok(Response::new(UpdateClassificationSettingsResponse { classification_settings: Some(settings) }))
+    }
+}
+
+/// Checks that `value` names the caller's classification settings,
+/// `tenants/{tenant}/classificationSettings`.
+fn settings_name(field: &str, value: &str, tenant: &TenantId) -> Result<(), Status> {
+    match value.strip_suffix("/classificationSettings") {
+        Some(parent) => Ok(names::check_parent(field, parent, tenant)?),
+        None => Err(ApiError::invalid(
+            field,
+            format!("{value:?} is not of the form tenants/{{tenant}}/classificationSettings"),
+        )
+        .into()),
+    }
 }

@@ -10,7 +10,9 @@
 //! - [`api`](crate::api): the thin gRPC layer (validation, errors).
 //! - [`submit`]: what a submission comes to, carried out in the case service exactly once.
 //! - [`domain`]: the pure rules (normalisation, validation, classification, repeat contacts).
-//! - [`store`]: intake's own records (submissions for idempotency, survey responses).
+//! - [`rules`]: each tenant's classification settings over the defaults, compiled per change.
+//! - [`store`]: intake's own records (submissions for idempotency, survey responses,
+//!   classification settings).
 //! - [`limit`] and [`lock`]: the per-tenant rate limit and the per-customer locks, in Redis
 //!   or in process.
 
@@ -21,6 +23,7 @@ pub mod limit;
 pub mod lock;
 pub mod migration;
 pub mod peer;
+pub mod rules;
 pub mod settings;
 pub mod store;
 pub mod submit;
@@ -68,7 +71,8 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let settings = &options.settings;
     let db = common.database::<migration::Migrator>().await?;
     let channel = common.peer(&common.peers.case)?;
-    let classifier = domain::Classifier::new(settings.classifier.clone()).context("intake classification settings")?;
+    let rules = rules::Rules::new(settings.classifier.clone(), settings.repeat_complainant_window)
+        .context("intake classification settings")?;
     let redis = match &common.redis_url {
         Some(url) => Some(redress_kit::redis::connect(url).await?),
         None => None,
@@ -94,7 +98,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         ),
     };
     let intake = Arc::new(submit::Intake {
-        classifier,
+        rules,
         peer: peer::CasePeer::new(channel.clone(), common.client.clone()),
         store: store::Store::new(db.clone()),
         limiter,

@@ -7,6 +7,7 @@
 //! - [`classify`]: category, severity and the unhappy flag with their reasons, configurable
 //!   per tenant through [`ClassifierConfig`]; [`taxonomy`], [`severity`] and [`sentiment`]
 //!   hold the parts of that configuration and their defaults.
+//! - [`settings`]: a tenant's classification settings over the defaults, checked field by field.
 //! - [`survey`]: detractors, passives and promoters, and the cases low surveys and reviews open.
 //! - [`similarity`]: how alike two complaint texts are, for repeat contacts.
 //! - [`repeat`]: whether a complaint joins one of the customer's recent cases, and how a
@@ -17,6 +18,7 @@ pub mod classify;
 pub mod normalise;
 pub mod repeat;
 pub mod sentiment;
+pub mod settings;
 pub mod severity;
 pub mod similarity;
 pub mod survey;

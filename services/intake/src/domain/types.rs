@@ -105,6 +105,15 @@ impl CustomerTier {
         }
     }
 
+    /// The contract's value for the tier.
+    pub fn to_proto(self) -> proto::CustomerTier {
+        match self {
+            Self::Standard => proto::CustomerTier::Standard,
+            Self::Gold => proto::CustomerTier::Gold,
+            Self::Vip => proto::CustomerTier::Vip,
+        }
+    }
+
     /// The tier in plain words ("VIP customer").
     pub fn describe(self) -> &'static str {
         match self {

@@ -82,3 +82,29 @@ pub mod survey_responses {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Each tenant's classification settings, when it has set any.
+pub mod classification_settings {
+    use sea_orm::entity::prelude::*;
+
+    /// A tenant's settings row.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "classification_settings")]
+    pub struct Model {
+        /// The tenant.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant: String,
+        /// The encoded `ClassificationSettings`, listing the fields the tenant has set.
+        pub settings: Vec<u8>,
+        /// Counts the tenant's changes, so replicas recompile only what changed.
+        pub version: i64,
+        /// When the tenant last changed them.
+        pub update_time: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

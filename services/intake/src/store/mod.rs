@@ -1,4 +1,5 @@
-//! Intake's own records: submissions, for idempotency, and survey responses.
+//! Intake's own records: submissions, for idempotency, survey responses, and each tenant's
+//! classification settings.
 //!
 //! Intake keeps no case data. A submission is recorded PENDING with its plan before the
 //! case service is called and DONE with the encoded answer after, so that a retry with the
@@ -17,7 +18,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, MutexGuard};
 
-use entities::{submissions, survey_responses};
+use entities::{classification_settings, submissions, survey_responses};
 
 const PENDING: i32 = 0;
 const DONE: i32 = 1;
@@ -87,6 +88,17 @@ pub struct SurveyRecord {
     pub external_reference: String,
     /// When the customer answered.
     pub respond_time: DateTime<Utc>,
+}
+
+/// A tenant's stored classification settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSettings {
+    /// The encoded `ClassificationSettings`.
+    pub settings: Vec<u8>,
+    /// Counts the tenant's changes.
+    pub version: i64,
+    /// When the tenant last changed them.
+    pub update_time: DateTime<Utc>,
 }
 
 /// The intake service's store.
@@ -196,5 +208,60 @@ impl Store {
         };
         survey_responses::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(&txn).await?;
         txn.commit().await
+    }
+
+    /// The tenant's classification settings, if it has set any.
+    pub async fn settings(&self, tenant: &TenantId) -> Result<Option<StoredSettings>, DbErr> {
+        let row = classification_settings::Entity::find_by_id(tenant.as_str().to_string()).one(&self.db).await?;
+        Ok(row.map(|r| StoredSettings { settings: r.settings, version: r.version, update_time: r.update_time }))
+    }
+
+    /// The version of the tenant's classification settings; 0 when it has set none.
+    pub async fn settings_version(&self, tenant: &TenantId) -> Result<i64, DbErr> {
+        use sea_orm::QuerySelect;
+        let version: Option<i64> = classification_settings::Entity::find_by_id(tenant.as_str().to_string())
+            .select_only()
+            .column(classification_settings::Column::Version)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Stores the tenant's settings as version `read + 1`, if they are still at version
+    /// `read` (0: none yet). Returns the stored settings, or `None` when another change came
+    /// first.
+    pub async fn save_settings(
+        &self,
+        tenant: &TenantId,
+        read: i64,
+        settings: Vec<u8>,
+    ) -> Result<Option<StoredSettings>, DbErr> {
+        let stored = StoredSettings { settings, version: read + 1, update_time: now() };
+        let _turn = self.turn().await;
+        let changed = if read == 0 {
+            let row = classification_settings::ActiveModel {
+                tenant: Set(tenant.as_str().to_string()),
+                settings: Set(stored.settings.clone()),
+                version: Set(stored.version),
+                update_time: Set(stored.update_time),
+            };
+            let inserted = classification_settings::Entity::insert(row)
+                .on_conflict_do_nothing()
+                .exec_without_returning(&self.db)
+                .await?;
+            matches!(inserted, TryInsertResult::Inserted(n) if n > 0)
+        } else {
+            let updated = classification_settings::Entity::update_many()
+                .col_expr(classification_settings::Column::Settings, Expr::value(stored.settings.clone()))
+                .col_expr(classification_settings::Column::Version, Expr::value(stored.version))
+                .col_expr(classification_settings::Column::UpdateTime, Expr::value(stored.update_time))
+                .filter(classification_settings::Column::Tenant.eq(tenant.as_str()))
+                .filter(classification_settings::Column::Version.eq(read))
+                .exec(&self.db)
+                .await?;
+            updated.rows_affected == 1
+        };
+        Ok(changed.then_some(stored))
     }
 }

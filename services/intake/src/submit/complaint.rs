@@ -15,7 +15,8 @@ use tonic::Code;
 
 use super::{Intake, Seen, age, cut, derived_request_id};
 use crate::domain::{
-    Channel, ComplaintInput, Fingerprint, PriorCase, RepeatDecision, Severity, Triage, validate::MAX_DESCRIPTION_BYTES,
+    Channel, Classifier, ComplaintInput, Fingerprint, PriorCase, RepeatDecision, Severity, Triage,
+    validate::MAX_DESCRIPTION_BYTES,
 };
 use crate::error::Error;
 use crate::lock::CustomerLock;
@@ -88,7 +89,8 @@ impl Intake {
     ) -> Result<SubmitComplaintResponse, Error> {
         let input = ComplaintInput::from_complaint(complaint)
             .ok_or_else(|| Error::Corrupt("a validated complaint has no channel".into()))?;
-        let recent = self.recent_cases(tenant, customer_id, PREFIX).await?;
+        let rules = self.rules.for_tenant(&self.store, tenant).await?;
+        let recent = self.recent_cases(tenant, customer_id, rules.repeat_complainant_window, PREFIX).await?;
         // A request_id seen before keeps the plan decided then (or its answer); otherwise the
         // plan decided now is recorded before anything is changed.
         let plan = self.decide(complaint, &recent);
@@ -107,11 +109,11 @@ impl Intake {
             };
             let earlier = u32::try_from(recent.len().saturating_sub(1)).unwrap_or(u32::MAX);
             let triage =
-                self.classifier.classify(&ComplaintInput { recent_cases: earlier, repeat_contact: true, ..input });
-            self.join(tenant, request_id, complaint, target, triage, lock).await?
+                rules.classifier.classify(&ComplaintInput { recent_cases: earlier, repeat_contact: true, ..input });
+            self.join(tenant, request_id, complaint, target, (&rules.classifier, triage), lock).await?
         } else {
             let earlier = u32::try_from(recent.len()).unwrap_or(u32::MAX);
-            let triage = self.classifier.classify(&ComplaintInput { recent_cases: earlier, ..input });
+            let triage = rules.classifier.classify(&ComplaintInput { recent_cases: earlier, ..input });
             let case = new_case(complaint, triage, &plan.case);
             let derived = derived_request_id(request_id, "");
             let (case, created) = self.peer.create_case(tenant, case, &derived, PREFIX).await?;
@@ -167,7 +169,7 @@ impl Intake {
         request_id: &str,
         complaint: &Complaint,
         target: Case,
-        mut triage: Triage,
+        (classifier, mut triage): (&Classifier, Triage),
         lock: Option<&CustomerLock>,
     ) -> Result<SubmitComplaintResponse, Error> {
         let channel = Channel::from_proto(complaint.channel).map(Channel::describe).unwrap_or("another channel");
@@ -201,7 +203,7 @@ impl Intake {
                 lock.ensure_held()?;
             }
             let current = Severity::from_proto(case.severity).unwrap_or(Severity::Medium);
-            let raised = self.classifier.repeat_contact_severity(current, &triage);
+            let raised = classifier.repeat_contact_severity(current, &triage);
             let mark_unhappy = triage.unhappy && !case.unhappy;
             if raised <= current && !mark_unhappy {
                 break;

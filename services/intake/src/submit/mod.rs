@@ -17,18 +17,18 @@ use redress_kit::TenantId;
 use redress_proto::case::v1::Case;
 use redress_proto::common::v1::TimeRange;
 
-use crate::domain::Classifier;
 use crate::error::Error;
 use crate::limit::RateLimiter;
 use crate::lock::CustomerLocks;
 use crate::peer::CasePeer;
+use crate::rules::Rules;
 use crate::settings::Settings;
 use crate::store::{Plan, Store, Submission, SurveyRecord, request_hash};
 
 /// Everything a submission is handled with.
 pub struct Intake {
-    /// The classification rules.
-    pub classifier: Classifier,
+    /// Each tenant's classification rules.
+    pub rules: Rules,
     /// The case service.
     pub peer: CasePeer,
     /// Intake's own records.
@@ -127,19 +127,19 @@ impl Intake {
         Ok(())
     }
 
-    /// The customer's cases within the repeat-complainant window, newest first; none when
-    /// the customer has no id.
+    /// The customer's cases within the tenant's repeat-complainant `window`, newest first;
+    /// none when the customer has no id.
     async fn recent_cases(
         &self,
         tenant: &TenantId,
         customer_id: &str,
+        window: Duration,
         prefix: &'static str,
     ) -> Result<Vec<Case>, Error> {
         if customer_id.is_empty() {
             return Ok(Vec::new());
         }
-        let window = chrono::Duration::from_std(self.settings.repeat_complainant_window)
-            .unwrap_or_else(|_| chrono::Duration::days(30));
+        let window = chrono::Duration::from_std(window).unwrap_or_else(|_| chrono::Duration::days(30));
         let range = TimeRange { start_time: Some(timestamp(Utc::now() - window)), end_time: None };
         self.peer.customer_cases(tenant, customer_id, range, prefix).await
     }

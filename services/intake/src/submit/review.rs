@@ -120,9 +120,14 @@ impl Intake {
             Seen::Pending(_) => true,
             Seen::New => false,
         };
-        let low = review.rating <= self.classifier.review_unhappy_max_rating;
+        let rules = self.rules.for_tenant(&self.store, tenant).await?;
+        let low = review.rating <= rules.classifier.review_unhappy_max_rating;
         let customer = review.customer.clone().unwrap_or_default();
-        let recent = if low { self.recent_cases(tenant, &customer.customer_id, PREFIX).await? } else { Vec::new() };
+        let recent = if low {
+            self.recent_cases(tenant, &customer.customer_id, rules.repeat_complainant_window, PREFIX).await?
+        } else {
+            Vec::new()
+        };
         let input = ReviewInput {
             rating: review.rating,
             title: &review.title,
@@ -130,7 +135,7 @@ impl Intake {
             tier: CustomerTier::from_proto(customer.tier).unwrap_or_default(),
             recent_cases: u32::try_from(recent.len()).unwrap_or(u32::MAX),
         };
-        let answer = match self.classifier.triage_review(&input) {
+        let answer = match rules.classifier.triage_review(&input) {
             None => {
                 SubmitReviewResponse { outcome: IntakeOutcome::RecordedOnly as i32, ..SubmitReviewResponse::default() }
             }

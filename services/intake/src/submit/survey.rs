@@ -29,7 +29,8 @@ impl Intake {
     ) -> Result<SubmitSurveyResponseResponse, Error> {
         let scale = SurveyScale::from_proto(response.scale)
             .ok_or_else(|| Error::Corrupt("a validated survey answer has no scale".into()))?;
-        let class = self.classifier.survey.classify(scale, response.score);
+        let rules = self.rules.for_tenant(&self.store, tenant).await?;
+        let class = rules.classifier.survey.classify(scale, response.score);
         let customer = response.customer.clone().unwrap_or_default();
         let identified = [&customer.customer_id, &customer.email, &customer.phone].iter().any(|v| !v.is_empty());
         if class == SurveyClass::Detractor && response.case.is_empty() && !identified {
@@ -57,7 +58,8 @@ impl Intake {
             ..SubmitSurveyResponseResponse::default()
         };
         if class == SurveyClass::Detractor {
-            let recent = self.recent_cases(tenant, &customer.customer_id, PREFIX).await?;
+            let recent =
+                self.recent_cases(tenant, &customer.customer_id, rules.repeat_complainant_window, PREFIX).await?;
             let input = SurveyInput {
                 scale,
                 score: response.score,
@@ -65,7 +67,7 @@ impl Intake {
                 tier: crate::domain::CustomerTier::from_proto(customer.tier).unwrap_or_default(),
                 recent_cases: u32::try_from(recent.len()).unwrap_or(u32::MAX),
             };
-            let triage = self
+            let triage = rules
                 .classifier
                 .triage_survey(&input)
                 .triage

@@ -1,0 +1,45 @@
+//! Each tenant's classification settings: the encoded `ClassificationSettings` with the
+//! fields the tenant has set, and when it last changed them.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm_migration::prelude::*;
+
+/// Adds the classification settings.
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m0002_classification_settings"
+    }
+}
+
+const POSTGRES: &str = r#"
+CREATE TABLE classification_settings (
+    tenant TEXT PRIMARY KEY,
+    settings BYTEA NOT NULL,
+    version BIGINT NOT NULL,
+    update_time TIMESTAMPTZ NOT NULL
+)
+"#;
+
+const SQLITE: &str = r#"
+CREATE TABLE classification_settings (
+    tenant TEXT PRIMARY KEY NOT NULL,
+    settings BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    update_time TEXT NOT NULL
+)
+"#;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let script = match db.get_database_backend() {
+            DatabaseBackend::Postgres => POSTGRES,
+            _ => SQLITE,
+        };
+        db.execute_unprepared(script).await?;
+        Ok(())
+    }
+}
