@@ -268,6 +268,11 @@ class ServiceProcess:
         except FileNotFoundError:
             return ""
 
+    def log_text(self) -> str:
+        """Everything the process has logged, over all its starts."""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
     def log_tail(self, lines: int = 40) -> str:
         """The last `lines` of the log, without colours and without the one line per
         successful call, which would crowd out what matters."""
@@ -307,12 +312,15 @@ class Cluster:
         env = clean_env()
         env.update({
             "REDRESS_LOG__FORMAT": "human",
-            # Readiness failures log at debug; keep them, for a service that never turns SERVING.
-            "REDRESS_LOG__LEVEL": "info,redress_kit::server=debug",
+            # Debug for redress itself: readiness failures log at debug (kept for a service that
+            # never turns SERVING), and the journey checks no personal data reaches any line.
+            "REDRESS_LOG__LEVEL": "info,redress=debug,redress_kit=debug,redress_intake=debug,redress_case=debug,"
+                                  "redress_escalation=debug,redress_notification=debug,redress_analytics=debug",
             "REDRESS_TELEMETRY__SAMPLING_RATIO": "1",
             "REDRESS_TELEMETRY__METRICS_INTERVAL": "30s",
             "REDRESS_DATABASE__URL": self.database.url,
             "REDRESS_DATABASE__ACQUIRE_TIMEOUT": "5s",
+            "REDRESS_AUTH__MODE": "off",
         })
         return env
 

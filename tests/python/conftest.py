@@ -56,15 +56,17 @@ def wait_serving(channel: grpc.Channel, service: str, timeout: float = 30.0) -> 
 class Up:
     """A `redress up` process."""
 
-    def __init__(self, *extra: str) -> None:
-        """Starts `redress up` on a free port, with `extra` arguments (`--set key=value`)."""
+    def __init__(self, *extra: str, env: dict | None = None) -> None:
+        """Starts `redress up` on a free port, with `extra` arguments (`--set key=value`) and
+        `env` (`REDRESS_…` variables)."""
         self.port = free_port()
         self.data_dir = tempfile.mkdtemp(prefix="redress-up-")
         self.log = open(os.path.join(self.data_dir, "redress.log"), "w+")
+        self.env = {**clean_env(), **(env or {})}
         self.process = subprocess.Popen(
             [redress_binary(), "up", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir,
              "--set", "metrics.listen=", *extra],
-            env=clean_env(), stdout=self.log, stderr=subprocess.STDOUT,
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
 

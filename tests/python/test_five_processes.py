@@ -386,6 +386,17 @@ def test_a_complaint_travels_through_five_processes_and_survives_sigkill(cluster
     assert codes == {service: 0 for service in codes}, codes
     for service in killed:
         assert cluster[service].killed == [-9], (service, cluster[service].killed)
+
+    # --- No customer's contact details or words reached a log line. --------------------------
+    # The services log at debug level here, span fields included.
+    personal = ["Ana Silva", "ana.silva@example.com", "cracked lid", "Could you replace it",
+                "Ben Okafor", "ben@example.com", "old address", "a full refund of the kettle",
+                "Calling Ana now"]
+    for service in cluster.processes:
+        text = cluster[service].log_text()
+        assert len(text) > 1000, f"{service} wrote hardly any log: {text!r}"
+        found = [p for p in personal if p in text]
+        assert not found, f"{service}'s log holds personal data {found}: {cluster[service].log_path}"
     print(f"journey of {reference} with a SIGKILL of {', '.join(killed)}: {time.monotonic() - started:.1f}s")
 
 

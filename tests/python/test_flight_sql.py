@@ -1,11 +1,14 @@
 """The Arrow Flight SQL endpoint of `redress up` seen by a BI tool's driver: Apache Arrow's ADBC
-Flight SQL driver (with pyarrow) connects with the tenant in the `x-redress-tenant` call header,
-lists the documented views, and counts cases by category after a scenario seeded through the
-case service's gRPC API in two tenants. Writes are refused, the other tenant's rows are out of
-reach, and a connection without a tenant is turned away.
+Flight SQL driver (with pyarrow) connects with an API key made by `redress apikey create` (the
+installation runs with `auth.mode=tokens`), lists the documented views, and counts cases by
+category after a scenario seeded through the case service's gRPC API in two tenants, each by
+an integration's own API key. Writes are refused, the other tenant's rows are out of reach
+(the tenant is the key's), and a connection without a key, with a forged key, or with a key
+whose role is not a BI reader's is turned away.
 
 The Python stubs are generated from proto/ with grpcio-tools into a temporary directory."""
 
+import subprocess
 import time
 import uuid
 
@@ -13,9 +16,10 @@ import adbc_driver_flightsql
 import adbc_driver_flightsql.dbapi as flight_sql
 import pytest
 
-from conftest import Up, free_port, wait_serving
+from conftest import Up, free_port, redress_binary, wait_serving
 
-TENANT_HEADER = adbc_driver_flightsql.DatabaseOptions.RPC_CALL_HEADER_PREFIX.value + "x-redress-tenant"
+AUTHORIZATION = adbc_driver_flightsql.DatabaseOptions.AUTHORIZATION_HEADER.value
+SERVICE_TOKEN = "a-service-token-for-the-flight-sql-test-0123456789"
 VIEWS = {"cases", "case_events", "sla_clocks", "escalations", "daily_volume"}
 SCENARIO = {
     "acme": ["billing", "billing", "billing", "delivery", "delivery", "quality"],
@@ -31,21 +35,37 @@ def expected_counts(tenant: str) -> dict:
 
 
 class FlightUp(Up):
-    """A `redress up` process whose Flight SQL endpoint listens on a port of its own."""
+    """A `redress up` process in tokens mode whose Flight SQL endpoint listens on a port of its
+    own, with an API key per tenant and role made by `redress apikey create`."""
 
     def __init__(self) -> None:
         self.flight_port = free_port()
-        super().__init__("--set", f"analytics.flight_listen=127.0.0.1:{self.flight_port}")
+        super().__init__("--set", f"analytics.flight_listen=127.0.0.1:{self.flight_port}",
+                         env={"REDRESS_AUTH__MODE": "tokens", "REDRESS_AUTH__SERVICE_TOKEN": SERVICE_TOKEN})
+        self.keys: dict = {}
 
     @property
     def flight_uri(self) -> str:
         return f"grpc://127.0.0.1:{self.flight_port}"
 
+    def key(self, tenant: str, role: str) -> str:
+        """The API key of `tenant` with `role`, made on first use."""
+        if (tenant, role) not in self.keys:
+            result = subprocess.run(
+                [redress_binary(), "apikey", "create", "--tenant", tenant, "--roles", role, "--name", f"{role}-test",
+                 "--data-dir", self.data_dir],
+                env=self.env, capture_output=True, text=True, timeout=30)
+            assert result.returncode == 0, result.stderr
+            self.keys[(tenant, role)] = result.stdout.strip()
+        return self.keys[(tenant, role)]
 
-def connect(server: FlightUp, tenant: str | None):
-    """A DB-API connection as a BI tool makes it: the tenant travels as a call header, and the
-    connection stays in autocommit (the endpoint has no transactions)."""
-    kwargs = {TENANT_HEADER: tenant} if tenant else {}
+
+def connect(server: FlightUp, tenant: str | None, role: str = "bi_reader", key: str | None = None):
+    """A DB-API connection as a BI tool makes it: its API key travels as the bearer credential
+    of every call, and the connection stays in autocommit (the endpoint has no transactions)."""
+    if key is None and tenant is not None:
+        key = server.key(tenant, role)
+    kwargs = {AUTHORIZATION: f"Bearer {key}"} if key else {}
     return flight_sql.connect(server.flight_uri, db_kwargs=kwargs, autocommit=True)
 
 
@@ -61,7 +81,7 @@ def open_cases(server: FlightUp, tenant: str, categories: list) -> None:
     from redress.common.v1 import common_pb2
 
     stub = case_service_pb2_grpc.CaseServiceStub(server.channel)
-    metadata = [("x-redress-tenant", tenant), ("x-redress-actor", "customer"), ("x-redress-roles", "integration")]
+    metadata = [("authorization", f"Bearer {server.key(tenant, 'integration')}")]
     for i, category in enumerate(categories):
         case = case_pb2.Case(
             customer=common_pb2.Customer(customer_id=f"cust-{i}", email="ana@example.com"),
@@ -180,8 +200,12 @@ def test_another_tenants_rows_are_out_of_reach(seeded):
     with connect(seeded, "globex") as connection:
         assert query(connection, "SELECT DISTINCT tenant FROM cases") == [("globex",)]
 
-    # No tenant, no rows: the endpoint answers UNAUTHENTICATED.
-    with pytest.raises(flight_sql.Error) as anonymous:
-        with connect(seeded, None) as connection:
-            query(connection, "SELECT count(*) FROM cases")
-    assert "UNAUTHENTICATED" in str(anonymous.value) and "x-redress-tenant" in str(anonymous.value), anonymous.value
+    # No key, a forged key: UNAUTHENTICATED. An integration's key: not a BI reader's.
+    refusals = [(None, "UNAUTHENTICATED", "no credentials"),
+                ("rdk_0123456789abcdef_" + "A" * 43, "UNAUTHENTICATED", "unknown or revoked api key"),
+                (seeded.key("acme", "integration"), "PermissionDenied", "not open to the roles integration")]
+    for key, code, words in refusals:
+        with pytest.raises(flight_sql.Error) as refused:
+            with connect(seeded, None, key=key) as connection:
+                query(connection, "SELECT count(*) FROM cases")
+        assert code in str(refused.value) and words in str(refused.value), refused.value

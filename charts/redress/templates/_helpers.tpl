@@ -163,6 +163,40 @@ The database URL Secret of a service: its own, else the shared one.
 {{- end }}
 
 {{/*
+Who may call: the `[auth]` section, the service token from its Secret.
+*/}}
+{{- define "redress.authEnv" -}}
+{{- $auth := .Values.auth }}
+- name: REDRESS_AUTH__MODE
+  value: {{ $auth.mode | quote }}
+{{- if eq $auth.mode "tokens" }}
+{{- if $auth.issuer }}
+- name: REDRESS_AUTH__ISSUER
+  value: {{ $auth.issuer | quote }}
+- name: REDRESS_AUTH__AUDIENCE
+  value: {{ required "auth.audience is required with auth.issuer" $auth.audience | quote }}
+- name: REDRESS_AUTH__JWKS_URL
+  value: {{ required "auth.jwksUrl is required with auth.issuer" $auth.jwksUrl | quote }}
+{{- end }}
+- name: REDRESS_AUTH__JWKS_REFRESH
+  value: {{ $auth.jwksRefresh | quote }}
+- name: REDRESS_AUTH__CLOCK_SKEW
+  value: {{ $auth.clockSkew | quote }}
+- name: REDRESS_AUTH__TENANT_CLAIM
+  value: {{ $auth.tenantClaim | quote }}
+- name: REDRESS_AUTH__ROLES_CLAIM
+  value: {{ $auth.rolesClaim | quote }}
+- name: REDRESS_AUTH__API_KEY_REFRESH
+  value: {{ $auth.apiKeyRefresh | quote }}
+- name: REDRESS_AUTH__SERVICE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "auth.serviceTokenSecret.name is required in tokens mode: a Secret holding the service token" $auth.serviceTokenSecret.name }}
+      key: {{ $auth.serviceTokenSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/*
 Logging and telemetry settings, shared by the services and the migration Job.
 */}}
 {{- define "redress.observabilityEnv" -}}
@@ -209,6 +243,7 @@ Call with (dict "root" $ "component" "case").
   value: {{ $root.Values.client.backoffBase | quote }}
 - name: REDRESS_CLIENT__BACKOFF_MAX
   value: {{ $root.Values.client.backoffMax | quote }}
+{{ include "redress.authEnv" $root }}
 {{ include "redress.databaseEnv" . }}
 {{- if include "redress.usesRedis" . }}
 {{- if $root.Values.redis.existingSecret }}

@@ -1,6 +1,8 @@
 //! Who is calling: the tenant, the staff id and the roles of a call.
 //!
-//! Until authentication lands, these come from request metadata: `x-redress-tenant`,
+//! The server's [`crate::auth::AuthLayer`] identifies the caller of every call and leaves a
+//! [`Caller`] in the request's extensions. Only where it trusts headers (`auth.mode = off`,
+//! development mode, another redress service) do they decide: `x-redress-tenant`,
 //! `x-redress-actor` (a staff id, `customer`, or `system:<service>`) and `x-redress-roles`
 //! (comma-separated roles). Services decide with [`Caller`] and never read headers themselves.
 
@@ -132,9 +134,14 @@ pub fn caller_of(metadata: &MetadataMap) -> Result<Caller, ApiError> {
     Ok(Caller { tenant, actor, roles })
 }
 
-/// The caller of a request, or the status to refuse it with.
+/// The caller of a request as the server identified it, or the status to refuse it with.
+/// A request that did not pass through a server's authentication (a service called directly
+/// in process) is identified by its headers.
 pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, tonic::Status> {
-    caller_of(request.metadata()).map_err(Into::into)
+    match request.extensions().get::<Caller>() {
+        Some(caller) => Ok(caller.clone()),
+        None => caller_of(request.metadata()).map_err(Into::into),
+    }
 }
 
 #[cfg(test)]

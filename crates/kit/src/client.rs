@@ -9,11 +9,13 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
 
-use crate::config::{Config, parse_duration};
+use tonic::metadata::{Ascii, MetadataValue};
+
+use crate::config::{AuthMode, Config, parse_duration};
 use crate::tenant::{TENANT_HEADER, TenantId};
 
 /// Client behaviour, from the `client` configuration section.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// Deadline of each attempt.
     pub timeout: Duration,
@@ -25,6 +27,21 @@ pub struct ClientOptions {
     pub backoff_base: Duration,
     /// The longest retry delay.
     pub backoff_max: Duration,
+    /// The service token every call presents (`authorization: Bearer …`) in `tokens` mode.
+    pub service_token: Option<MetadataValue<Ascii>>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("backoff_base", &self.backoff_base)
+            .field("backoff_max", &self.backoff_max)
+            .field("service_token", &self.service_token.as_ref().map(|_| "****"))
+            .finish()
+    }
 }
 
 impl ClientOptions {
@@ -36,6 +53,14 @@ impl ClientOptions {
             max_retries: config.client.max_retries,
             backoff_base: parse_duration("client.backoff_base", &config.client.backoff_base)?,
             backoff_max: parse_duration("client.backoff_max", &config.client.backoff_max)?,
+            service_token: match config.auth.mode() {
+                AuthMode::Tokens => Some(
+                    format!("Bearer {}", config.auth.service_token)
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("auth.service_token: must be printable ASCII"))?,
+                ),
+                _ => None,
+            },
         })
     }
 }
@@ -48,17 +73,24 @@ impl Default for ClientOptions {
             max_retries: 4,
             backoff_base: Duration::from_millis(50),
             backoff_max: Duration::from_secs(2),
+            service_token: None,
         }
     }
 }
 
-/// Injects the current trace context into every outbound call.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TraceInterceptor;
+/// Injects the current trace context, and the service token when there is one, into every
+/// outbound call.
+#[derive(Clone, Default)]
+pub struct TraceInterceptor {
+    service_token: Option<MetadataValue<Ascii>>,
+}
 
 impl tonic::service::Interceptor for TraceInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         crate::telemetry::inject_current(request.metadata_mut());
+        if let Some(token) = &self.service_token {
+            request.metadata_mut().insert("authorization", token.clone());
+        }
         Ok(request)
     }
 }
@@ -75,7 +107,8 @@ pub fn connect(url: &str, options: &ClientOptions) -> anyhow::Result<TracedChann
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true);
-    Ok(InterceptedService::new(endpoint.connect_lazy(), TraceInterceptor))
+    let interceptor = TraceInterceptor { service_token: options.service_token.clone() };
+    Ok(InterceptedService::new(endpoint.connect_lazy(), interceptor))
 }
 
 /// A request for `tenant` with a deadline.

@@ -1,6 +1,8 @@
 //! The runtime kit every redress service stands on, so that none repeats it: configuration,
-//! telemetry, the gRPC server bootstrap and client, the database, error mapping and tenancy.
+//! telemetry, the gRPC server bootstrap and client, the database, error mapping, tenancy, and
+//! who is calling (authentication and the role table).
 
+pub mod auth;
 pub mod caller;
 pub mod client;
 pub mod config;

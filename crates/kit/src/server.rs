@@ -19,6 +19,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::ServiceKind;
+use crate::auth::{AuthLayer, Authenticator};
 use crate::config::{Config, parse_duration};
 use crate::observe::ObserveLayer;
 
@@ -94,16 +95,20 @@ pub struct ServerOptions {
     pub max_message_bytes: usize,
     /// How long shutdown waits for calls in flight.
     pub shutdown_grace: Duration,
+    /// Who may call: identifies every caller and checks the role table. Trusts the
+    /// `x-redress-*` headers until the process sets it from `[auth]`.
+    pub auth: Arc<Authenticator>,
 }
 
 impl ServerOptions {
-    /// Reads the `grpc` section.
+    /// Reads the `grpc` section; `auth` trusts headers until the process sets it.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             request_timeout: parse_duration("grpc.request_timeout", &config.grpc.request_timeout)?,
             concurrency_limit: config.grpc.concurrency_limit,
             max_message_bytes: config.grpc.max_message_bytes,
             shutdown_grace: parse_duration("grpc.shutdown_grace", &config.grpc.shutdown_grace)?,
+            auth: Arc::new(Authenticator::trusting_headers()),
         })
     }
 }
@@ -115,6 +120,7 @@ impl Default for ServerOptions {
             concurrency_limit: 1024,
             max_message_bytes: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(4),
+            auth: Arc::new(Authenticator::trusting_headers()),
         }
     }
 }
@@ -194,6 +200,7 @@ pub async fn serve(
         .timeout(options.request_timeout)
         .tcp_nodelay(true)
         .layer(ObserveLayer::new(options.concurrency_limit))
+        .layer(AuthLayer::new(options.auth.clone()))
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, drain_started);
 

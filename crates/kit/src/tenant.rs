@@ -1,7 +1,9 @@
-//! Tenancy: every record belongs to a tenant, and every call says which one it acts for.
+//! Tenancy: every record belongs to a tenant, and every call acts for one.
 //!
-//! Until authentication lands, the tenant comes from the `x-redress-tenant` request metadata.
-//! A missing tenant is UNAUTHENTICATED; a malformed one is INVALID_ARGUMENT.
+//! The tenant of a call is its caller's, as the server's authentication identified it
+//! ([`crate::auth`]). Where headers are trusted (authentication off, development mode, another
+//! redress service) it is the `x-redress-tenant` request metadata: missing is
+//! UNAUTHENTICATED, malformed is INVALID_ARGUMENT.
 
 use std::fmt;
 
@@ -58,9 +60,10 @@ pub fn tenant_of(metadata: &MetadataMap) -> Result<TenantId, ApiError> {
     TenantId::parse(value).map_err(|problem| ApiError::invalid(TENANT_HEADER, problem))
 }
 
-/// The tenant of a request, or the status to refuse it with.
+/// The tenant of a request as the server identified its caller (see
+/// [`crate::caller::caller`]), or the status to refuse it with.
 pub fn tenant<T>(request: &tonic::Request<T>) -> Result<TenantId, tonic::Status> {
-    tenant_of(request.metadata()).map_err(Into::into)
+    crate::caller::caller(request).map(|caller| caller.tenant)
 }
 
 #[cfg(test)]

@@ -60,6 +60,13 @@ impl IntakeService for ForwardingIntake {
     }
 }
 
+/// A call of the tenant `acme`, as every call names one.
+fn of_acme<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("x-redress-tenant", "acme".parse().expect("tenant"));
+    request
+}
+
 async fn start(component: Component, shutdown: &CancellationToken) -> std::net::SocketAddr {
     start_with(component, ServerOptions::default(), shutdown).await
 }
@@ -120,9 +127,9 @@ async fn calls_past_the_concurrency_limit_are_shed_and_slow_calls_cut_off() {
     let client = CaseServiceClient::connect(format!("http://{addr}")).await.expect("connect");
 
     let (mut first, mut second) = (client.clone(), client.clone());
-    let slow = tokio::spawn(async move { first.get_case(GetCaseRequest::default()).await });
+    let slow = tokio::spawn(async move { first.get_case(of_acme(GetCaseRequest::default())).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let shed = second.get_case(GetCaseRequest::default()).await.expect_err("the second call is shed");
+    let shed = second.get_case(of_acme(GetCaseRequest::default())).await.expect_err("the second call is shed");
     assert_eq!(shed.code(), tonic::Code::ResourceExhausted, "{shed:?}");
 
     let cut = slow.await.expect("join").expect_err("the slow call passes the request deadline");
@@ -134,7 +141,7 @@ async fn calls_past_the_concurrency_limit_are_shed_and_slow_calls_cut_off() {
     // With the slow call gone, the limit admits calls again.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let mut third = client.clone();
-    let again = third.create_case(CreateCaseRequest::default()).await;
+    let again = third.create_case(of_acme(CreateCaseRequest::default())).await;
     assert!(again.is_ok(), "{again:?}");
     shutdown.cancel();
 }

@@ -6,6 +6,7 @@
 //!   configured PostgreSQL and Redis; on Kubernetes each Deployment runs one.
 //! - `redress migrate [<service>...]` applies database migrations.
 //! - `redress config` prints the effective configuration with secrets masked.
+//! - `redress apikey create|list|revoke` manages the API keys of machine clients.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use redress_kit::config::{ConfigError, Sources, parse_listen, parse_overrides};
+use redress_kit::auth::{Authenticator, Shape};
+use redress_kit::config::{AuthMode, ConfigError, Sources, parse_listen, parse_overrides};
 use redress_kit::server::{Component, ServerOptions};
 use redress_kit::service::Peers;
 use redress_kit::{Config, ServiceKind};
@@ -62,6 +64,38 @@ enum Command {
     },
     /// Prints the effective configuration, secrets masked.
     Config,
+    /// Manages API keys for machine clients (integrations, BI tools).
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyAction {
+    /// Creates a key for a tenant and prints it once; only its hash is stored.
+    Create {
+        /// The tenant the key acts for.
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated roles: agent, supervisor, admin, integration, bi_reader.
+        #[arg(long)]
+        roles: String,
+        /// What the key is for, for example `crm-connector`.
+        #[arg(long)]
+        name: String,
+    },
+    /// Lists keys (never their secrets), of one tenant or all.
+    List {
+        /// Only this tenant's keys.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revokes a key by its id; processes stop accepting it within `auth.api_key_refresh`.
+    Revoke {
+        /// The key's id (`rdk_<id>_…`), as `list` shows it.
+        id: String,
+    },
 }
 
 /// Why the process stops early: bad input (exit 2) or a failure while running (exit 1).
@@ -129,6 +163,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Up { .. } => (ServiceKind::ALL.to_vec(), "redress".to_string()),
         Command::Migrate { services } if services.is_empty() => (ServiceKind::ALL.to_vec(), "redress".into()),
         Command::Migrate { services } => (parse_services(services)?, "redress".into()),
+        Command::Apikey { action } => return apikey(&config, action),
     };
     if let Command::Serve { .. } = &cli.command
         && services.contains(&ServiceKind::Escalation)
@@ -141,6 +176,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
         .into());
     }
 
+    if let Command::Serve { .. } = &cli.command
+        && config.auth.mode() == AuthMode::Unset
+    {
+        return Err(ConfigError {
+            key: "auth.mode".into(),
+            problem: "required outside `redress up`: tokens (OIDC bearer tokens and API keys), or off to trust \
+                      x-redress-* headers set by a gateway that authenticates callers"
+                .into(),
+        }
+        .into());
+    }
+
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let telemetry = redress_kit::telemetry::init(&config, &process_name)?;
@@ -148,10 +195,72 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Command::Migrate { .. } => migrate(&config, &services).await,
             Command::Serve { .. } => serve(&config, &services, &telemetry).await,
             Command::Up { .. } => up(&config, &telemetry).await,
-            Command::Config => Ok(()),
+            Command::Config | Command::Apikey { .. } => Ok(()),
         };
         telemetry.shutdown();
         result.map_err(Failure::from)
+    })
+}
+
+/// `redress apikey …`: talks to the key store only; prints for a person or a script.
+fn apikey(config: &Config, action: &ApikeyAction) -> Result<(), Failure> {
+    use redress_kit::TenantId;
+    use redress_kit::auth::KeyStore;
+    use redress_kit::caller::Role;
+    let tenant_of = |t: &str| TenantId::parse(t).map_err(|e| Failure::Usage(format!("--tenant: {e}")));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async {
+        let store = KeyStore::open(&redress_kit::auth::keys::database_url(config)).await?;
+        match action {
+            ApikeyAction::Create { tenant, roles, name } => {
+                let tenant = tenant_of(tenant)?;
+                let mut parsed = Vec::new();
+                for role in roles.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                    match Role::parse(role) {
+                        Some(Role::System) | None => {
+                            return Err(Failure::Usage(format!(
+                                "--roles: {role:?} is not one of agent, supervisor, admin, integration, bi_reader"
+                            )));
+                        }
+                        Some(r) if !parsed.contains(&r) => parsed.push(r),
+                        Some(_) => {}
+                    }
+                }
+                if parsed.is_empty() {
+                    return Err(Failure::Usage("--roles: at least one role".into()));
+                }
+                let name = name.trim();
+                if name.is_empty() || name.len() > 100 || name.contains(',') || name.chars().any(char::is_control) {
+                    return Err(Failure::Usage("--name: 1 to 100 printable characters, no commas".into()));
+                }
+                let (key, info) = store.create(name, &tenant, &parsed).await?;
+                eprintln!("api key {} for tenant {} created; it is shown only now:", info.id, info.tenant);
+                println!("{key}");
+            }
+            ApikeyAction::List { tenant } => {
+                let tenant = tenant.as_deref().map(tenant_of).transpose()?;
+                println!("{:<18} {:<20} {:<24} {:<30} {:<25} revoked", "id", "tenant", "name", "roles", "created");
+                for key in store.list(tenant.as_ref()).await? {
+                    let roles: Vec<&str> = key.roles.iter().map(|r| r.name()).collect();
+                    let revoked = key.revoke_time.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+                    println!(
+                        "{:<18} {:<20} {:<24} {:<30} {:<25} {revoked}",
+                        key.id,
+                        key.tenant.as_str(),
+                        key.name,
+                        roles.join(","),
+                        key.create_time.format("%Y-%m-%dT%H:%M:%SZ")
+                    );
+                }
+            }
+            ApikeyAction::Revoke { id } => {
+                if !store.revoke(id).await? {
+                    return Err(Failure::Usage(format!("no key {id:?} that is not already revoked")));
+                }
+                eprintln!("api key {id} revoked");
+            }
+        }
+        Ok(())
     })
 }
 
@@ -179,14 +288,21 @@ async fn migrate(config: &Config, services: &[ServiceKind]) -> anyhow::Result<()
     Ok(())
 }
 
-/// Builds one service as a component, with its options adjusted by `adjust`.
-async fn component(config: &Config, kind: ServiceKind, peers: Option<&Peers>) -> anyhow::Result<Component> {
+/// Builds one service as a component, with the process's peers (in `redress up`) and server
+/// options (its authentication).
+async fn component(
+    config: &Config,
+    kind: ServiceKind,
+    peers: Option<&Peers>,
+    server: &ServerOptions,
+) -> anyhow::Result<Component> {
     macro_rules! build {
         ($krate:ident) => {{
             let mut options = $krate::Options::from_config(config)?;
             if let Some(peers) = peers {
                 options.common.peers = peers.clone();
             }
+            options.common.server = server.clone();
             $krate::build(options).await?.into_component()
         }};
     }
@@ -219,11 +335,12 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let shutdown = redress_kit::shutdown::on_signal();
     start_metrics(config, telemetry, &shutdown).await?;
-    let options = ServerOptions::from_config(config)?;
+    let mut options = ServerOptions::from_config(config)?;
+    options.auth = Authenticator::start(config, Shape::Served, shutdown.clone()).await?;
     let mut by_address: BTreeMap<SocketAddr, Vec<Component>> = BTreeMap::new();
     for kind in services {
         let addr = parse_listen(&format!("{kind}.listen"), config.service(*kind).listen())?;
-        by_address.entry(addr).or_default().push(component(config, *kind, None).await?);
+        by_address.entry(addr).or_default().push(component(config, *kind, None, &options).await?);
     }
     let mut servers = tokio::task::JoinSet::new();
     for (addr, components) in by_address {
@@ -255,10 +372,12 @@ async fn up(config: &Config, telemetry: &redress_kit::telemetry::Telemetry) -> a
         bound
     };
     let peers = Peers::all_at(&format!("http://{reachable}"));
+    let mut options = ServerOptions::from_config(config)?;
+    options.auth = Authenticator::start(config, Shape::Embedded, shutdown.clone()).await?;
     let mut components = Vec::new();
     for kind in ServiceKind::ALL {
-        components.push(component(config, kind, Some(&peers)).await?);
+        components.push(component(config, kind, Some(&peers), &options).await?);
     }
     tracing::info!(addr = %bound, data_dir = %config.data_dir, "redress up: all five services, embedded");
-    redress_kit::server::serve(listener, components, &ServerOptions::from_config(config)?, shutdown).await
+    redress_kit::server::serve(listener, components, &options, shutdown).await
 }

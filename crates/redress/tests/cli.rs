@@ -48,6 +48,12 @@ async fn bad_configuration_is_refused_in_one_line_naming_the_key() {
             expected: "case.colour: unknown key",
         },
         Bad { args: &["serve", "escalation"], env: &[], expected: "redis.url: required by the escalation service" },
+        Bad { args: &["serve", "case"], env: &[], expected: "auth.mode: required outside `redress up`" },
+        Bad {
+            args: &["serve", "case"],
+            env: &[("REDRESS_AUTH__MODE", "tokens")],
+            expected: "auth.service_token: required in tokens mode",
+        },
     ];
     for Bad { args, env, expected } in cases {
         let output = redress().args(args).envs(env.iter().copied()).output().await.expect("run redress");
@@ -98,6 +104,7 @@ async fn migrate_then_serve_case(env: &[(&str, &str)]) {
     let port = free_port();
     let child = redress()
         .args(["serve", "case", "--set", &format!("case.listen=127.0.0.1:{port}"), "--set", "metrics.listen="])
+        .args(["--set", "auth.mode=off"])
         .args(["--set", "database.migrate_on_start=false"])
         .envs(env.iter().copied())
         .stdout(Stdio::null())

@@ -52,6 +52,7 @@ impl Process {
             .env("REDRESS_PEERS__NOTIFICATION", format!("http://127.0.0.1:{}", free_port()))
             .env("REDRESS_METRICS__LISTEN", "")
             .env("REDRESS_LOG__LEVEL", "warn")
+            .env("REDRESS_AUTH__MODE", "off")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -97,6 +97,7 @@ impl Replica {
             "peers.case=http://127.0.0.1:9".into(),
             "metrics.listen=".into(),
             "log.level=warn".into(),
+            "auth.mode=off".into(),
         ];
         for setting in settings {
             command.args(["--set", &setting]);

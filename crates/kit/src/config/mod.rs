@@ -11,12 +11,14 @@ use serde::{Deserialize, Serialize};
 use crate::ServiceKind;
 
 mod analytics;
+mod auth;
 mod case;
 mod escalation;
 mod intake;
 mod notification;
 
 pub use analytics::AnalyticsConfig;
+pub use auth::{AuthConfig, AuthMode};
 pub use case::CaseConfig;
 pub use escalation::EscalationConfig;
 pub use intake::IntakeConfig;
@@ -60,6 +62,8 @@ pub struct Config {
     pub grpc: GrpcConfig,
     /// gRPC client behaviour for service-to-service calls.
     pub client: ClientConfig,
+    /// How callers prove who they are.
+    pub auth: AuthConfig,
     /// The database every service uses unless its own section overrides it.
     pub database: DatabaseConfig,
     /// Redis, the index of SLA deadlines and the shared rate limiter.
@@ -193,6 +197,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             grpc: GrpcConfig::default(),
             client: ClientConfig::default(),
+            auth: AuthConfig::default(),
             database: DatabaseConfig::default(),
             redis: RedisConfig::default(),
             up: UpConfig::default(),
@@ -371,6 +376,7 @@ impl Config {
         parse_duration("client.connect_timeout", &self.client.connect_timeout)?;
         parse_duration("client.backoff_base", &self.client.backoff_base)?;
         parse_duration("client.backoff_max", &self.client.backoff_max)?;
+        self.auth.validate()?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::new("database.max_connections", "must be at least 1"));
         }
@@ -429,6 +435,7 @@ impl Config {
         masked.database.url = mask_url(&masked.database.url);
         masked.redis.url = mask_url(&masked.redis.url);
         masked.telemetry.otlp_endpoint = mask_url(&masked.telemetry.otlp_endpoint);
+        masked.auth.mask();
         masked.intake.mask();
         masked.case.mask();
         masked.escalation.mask();

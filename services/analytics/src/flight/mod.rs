@@ -50,8 +50,8 @@ pub struct FlightOptions {
     pub limits: Limits,
 }
 
-/// The tenant of a Flight SQL call. Until authentication arrives it is the `x-redress-tenant`
-/// header; this is the one place that reads it.
+/// The tenant of a Flight SQL call: its caller's, as the server identified it; this is the one
+/// place that asks.
 pub fn tenant<T>(request: &tonic::Request<T>) -> Result<TenantId, Status> {
     redress_kit::tenant::tenant(request)
 }
@@ -183,8 +183,14 @@ pub async fn bind(listen: SocketAddr) -> Option<TcpListener> {
     }
 }
 
-/// Serves Flight SQL on `listener` until `shutdown`.
-pub async fn serve(listener: TcpListener, reader: Arc<Reader>, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Serves Flight SQL on `listener` until `shutdown`, to the callers `auth` identifies (the
+/// same bearer tokens and API keys as the gRPC services, in the `authorization` header).
+pub async fn serve(
+    listener: TcpListener,
+    reader: Arc<Reader>,
+    auth: Arc<redress_kit::auth::Authenticator>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let service = FlightServiceServer::new(FlightSql::new(reader))
         .max_decoding_message_size(16 * 1024 * 1024)
@@ -193,6 +199,7 @@ pub async fn serve(listener: TcpListener, reader: Arc<Reader>, shutdown: Cancell
     tracing::info!(%addr, "flight sql endpoint listening");
     tonic::transport::Server::builder()
         .layer(redress_kit::observe::ObserveLayer::new(256))
+        .layer(redress_kit::auth::AuthLayer::new(auth))
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await?;

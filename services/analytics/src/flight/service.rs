@@ -113,7 +113,8 @@ impl FlightSqlService for FlightSql {
         &self,
         _request: Request<Streaming<HandshakeRequest>>,
     ) -> Result<Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>, Status> {
-        // Authentication arrives later; the tenant header of each call decides what it sees.
+        // Every call, this one included, is authenticated by its `authorization` header (a
+        // bearer token or an API key); there is no session to set up.
         let reply = HandshakeResponse { protocol_version: 0, payload: Default::default() };
         Ok(Response::new(Box::pin(futures::stream::once(async { Ok(reply) }))))
     }
