@@ -377,6 +377,7 @@ SECRET_STAND_INS = {
     "smtp_url": "smtp://mailer:secret@mail.example.internal:587?tls=starttls",
     "sms_url": "https://sms.example.internal/{account}/messages",
     "survey_url": "https://survey.example.internal/{reference}",
+    "auth.service_token": "a-stand-in-service-token-of-48-characters-length",
 }
 
 
