@@ -29,6 +29,8 @@ pub struct ClientOptions {
     pub backoff_max: Duration,
     /// The service token every call presents (`authorization: Bearer …`) in `tokens` mode.
     pub service_token: Option<MetadataValue<Ascii>>,
+    /// How `https://` peers are verified.
+    pub tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("backoff_base", &self.backoff_base)
             .field("backoff_max", &self.backoff_max)
             .field("service_token", &self.service_token.as_ref().map(|_| "****"))
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -61,6 +64,7 @@ impl ClientOptions {
                 ),
                 _ => None,
             },
+            tls: Some(crate::tls::client_config(&config.tls.ca_file)?),
         })
     }
 }
@@ -74,6 +78,7 @@ impl Default for ClientOptions {
             backoff_base: Duration::from_millis(50),
             backoff_max: Duration::from_secs(2),
             service_token: None,
+            tls: None,
         }
     }
 }
@@ -107,6 +112,12 @@ pub fn connect(url: &str, options: &ClientOptions) -> anyhow::Result<TracedChann
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true);
+    let endpoint = if url.starts_with("https://") {
+        let tls = options.tls.clone().unwrap_or_else(|| tonic::transport::ClientTlsConfig::new().with_webpki_roots());
+        endpoint.tls_config(tls).map_err(|e| anyhow::anyhow!("peer address {url:?}: tls: {e}"))?
+    } else {
+        endpoint
+    };
     let interceptor = TraceInterceptor { service_token: options.service_token.clone() };
     Ok(InterceptedService::new(endpoint.connect_lazy(), interceptor))
 }

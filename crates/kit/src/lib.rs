@@ -17,6 +17,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tenant;
+pub mod tls;
 pub mod validate;
 
 pub use config::Config;

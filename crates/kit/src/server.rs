@@ -22,6 +22,7 @@ use crate::ServiceKind;
 use crate::auth::{AuthLayer, Authenticator};
 use crate::config::{Config, parse_duration};
 use crate::observe::ObserveLayer;
+use crate::tls::ServerTls;
 
 /// A readiness check: `Ok` when the dependency answers, otherwise why not.
 pub type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
@@ -98,6 +99,8 @@ pub struct ServerOptions {
     /// Who may call: identifies every caller and checks the role table. Trusts the
     /// `x-redress-*` headers until the process sets it from `[auth]`.
     pub auth: Arc<Authenticator>,
+    /// The certificate every listener presents; none: plaintext.
+    pub tls: Option<Arc<ServerTls>>,
 }
 
 impl ServerOptions {
@@ -109,6 +112,7 @@ impl ServerOptions {
             max_message_bytes: config.grpc.max_message_bytes,
             shutdown_grace: parse_duration("grpc.shutdown_grace", &config.grpc.shutdown_grace)?,
             auth: Arc::new(Authenticator::trusting_headers()),
+            tls: server_tls(config)?,
         })
     }
 }
@@ -121,8 +125,19 @@ impl Default for ServerOptions {
             max_message_bytes: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(4),
             auth: Arc::new(Authenticator::trusting_headers()),
+            tls: None,
         }
     }
+}
+
+/// The listeners' certificate from the `tls` section, if one is configured.
+fn server_tls(config: &Config) -> anyhow::Result<Option<Arc<ServerTls>>> {
+    let tls = &config.tls;
+    if tls.cert_file.is_empty() {
+        return Ok(None);
+    }
+    let reload = parse_duration("tls.reload_interval", &tls.reload_interval)?;
+    Ok(Some(ServerTls::load(tls.cert_file.as_ref(), tls.key_file.as_ref(), reload)?))
 }
 
 /// Binds `addr` for a server; port 0 picks a free port.
@@ -184,9 +199,6 @@ pub async fn serve(
 
     let readiness = tokio::spawn(watch_readiness(reporter.clone(), checks, shutdown.clone()));
 
-    let incoming = tonic::transport::server::TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(Duration::from_secs(60)));
     let drain_started = {
         let shutdown = shutdown.clone();
         let reporter = reporter.clone();
@@ -196,13 +208,24 @@ pub async fn serve(
             tracing::info!("shutting down: draining calls in flight");
         }
     };
-    let server = tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .timeout(options.request_timeout)
         .tcp_nodelay(true)
         .layer(ObserveLayer::new(options.concurrency_limit))
         .layer(AuthLayer::new(options.auth.clone()))
-        .add_routes(routes.routes())
-        .serve_with_incoming_shutdown(incoming, drain_started);
+        .add_routes(routes.routes());
+    let server: BoxFuture<'static, Result<(), tonic::transport::Error>> = match &options.tls {
+        Some(tls) => {
+            tracing::info!(%addr, "grpc server speaks tls");
+            Box::pin(router.serve_with_incoming_shutdown(tls.incoming(listener, shutdown.clone()), drain_started))
+        }
+        None => {
+            let incoming = tonic::transport::server::TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .with_keepalive(Some(Duration::from_secs(60)));
+            Box::pin(router.serve_with_incoming_shutdown(incoming, drain_started))
+        }
+    };
 
     let grace = options.shutdown_grace;
     let deadline = async {

@@ -105,8 +105,8 @@ async fn with_flight(
     let reader = Arc::new(flight::Reader::new(db, &options.common.database_url, &options.flight).await?);
     let Some(listener) = flight::bind(listen).await else { return Ok((component, None)) };
     let addr = listener.local_addr()?;
-    let auth = options.common.server.auth.clone();
-    let component = component.task("flight sql", move |shutdown| flight::serve(listener, reader, auth, shutdown));
+    let (auth, tls) = (options.common.server.auth.clone(), options.common.server.tls.clone());
+    let component = component.task("flight sql", move |shutdown| flight::serve(listener, reader, auth, tls, shutdown));
     Ok((component, Some(addr)))
 }
 

@@ -64,6 +64,8 @@ pub struct Config {
     pub client: ClientConfig,
     /// How callers prove who they are.
     pub auth: AuthConfig,
+    /// TLS on the listeners and to `https://` peers.
+    pub tls: TlsConfig,
     /// The database every service uses unless its own section overrides it.
     pub database: DatabaseConfig,
     /// Redis, the index of SLA deadlines and the shared rate limiter.
@@ -144,6 +146,31 @@ pub struct ClientConfig {
     pub backoff_max: String,
 }
 
+/// TLS settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// The server certificate chain (PEM) every listener presents; empty: plaintext.
+    pub cert_file: String,
+    /// Its private key (PEM).
+    pub key_file: String,
+    /// How often the two files are checked for a renewed certificate.
+    pub reload_interval: String,
+    /// The CA bundle (PEM) that `https://` peers are verified against; empty: the public roots.
+    pub ca_file: String,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert_file: String::new(),
+            key_file: String::new(),
+            reload_interval: "10s".into(),
+            ca_file: String::new(),
+        }
+    }
+}
+
 /// Database settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -198,6 +225,7 @@ impl Default for Config {
             grpc: GrpcConfig::default(),
             client: ClientConfig::default(),
             auth: AuthConfig::default(),
+            tls: TlsConfig::default(),
             database: DatabaseConfig::default(),
             redis: RedisConfig::default(),
             up: UpConfig::default(),
@@ -377,6 +405,10 @@ impl Config {
         parse_duration("client.backoff_base", &self.client.backoff_base)?;
         parse_duration("client.backoff_max", &self.client.backoff_max)?;
         self.auth.validate()?;
+        if self.tls.cert_file.is_empty() != self.tls.key_file.is_empty() {
+            return Err(ConfigError::new("tls.key_file", "give both tls.cert_file and tls.key_file, or neither"));
+        }
+        parse_duration("tls.reload_interval", &self.tls.reload_interval)?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::new("database.max_connections", "must be at least 1"));
         }

@@ -184,25 +184,34 @@ pub async fn bind(listen: SocketAddr) -> Option<TcpListener> {
 }
 
 /// Serves Flight SQL on `listener` until `shutdown`, to the callers `auth` identifies (the
-/// same bearer tokens and API keys as the gRPC services, in the `authorization` header).
+/// same bearer tokens and API keys as the gRPC services, in the `authorization` header), over
+/// TLS with the gRPC listeners' certificate when one is configured.
 pub async fn serve(
     listener: TcpListener,
     reader: Arc<Reader>,
     auth: Arc<redress_kit::auth::Authenticator>,
+    tls: Option<Arc<redress_kit::tls::ServerTls>>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let service = FlightServiceServer::new(FlightSql::new(reader))
         .max_decoding_message_size(16 * 1024 * 1024)
         .max_encoding_message_size(64 * 1024 * 1024);
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tracing::info!(%addr, "flight sql endpoint listening");
-    tonic::transport::Server::builder()
+    tracing::info!(%addr, tls = tls.is_some(), "flight sql endpoint listening");
+    let router = tonic::transport::Server::builder()
         .layer(redress_kit::observe::ObserveLayer::new(256))
         .layer(redress_kit::auth::AuthLayer::new(auth))
-        .add_service(service)
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await?;
+        .add_service(service);
+    match tls {
+        Some(tls) => {
+            let incoming = tls.incoming(listener, shutdown.clone());
+            router.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await?;
+        }
+        None => {
+            let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+            router.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await?;
+        }
+    }
     tracing::info!(%addr, "flight sql endpoint stopped");
     Ok(())
 }
