@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import grpc
@@ -287,12 +288,56 @@ class ServiceProcess:
             self.process.wait()
 
 
+class OtlpSink:
+    """A real OTLP/gRPC collector endpoint (the services' telemetry.otlp_endpoint) on a free
+    127.0.0.1 port that keeps every span it is sent; metrics are accepted and dropped."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+        self.spans: list = []
+        self.lock = threading.Lock()
+        sink = self
+
+        class Traces(trace_service_pb2_grpc.TraceServiceServicer):
+            def Export(self, request, context):  # noqa: N802 (the OTLP service's name)
+                with sink.lock:
+                    for resource in request.resource_spans:
+                        for scope in resource.scope_spans:
+                            sink.spans.extend(scope.spans)
+                return trace_service_pb2.ExportTraceServiceResponse()
+
+        class Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
+            def Export(self, request, context):  # noqa: N802
+                return metrics_service_pb2.ExportMetricsServiceResponse()
+
+        self.server = grpc.server(ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self.server)
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), self.server)
+        self.port = free_port()
+        self.server.add_insecure_port(f"127.0.0.1:{self.port}")
+        self.server.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def received(self) -> list:
+        """Every span received so far, encoded: names, attributes, events and status as the
+        exporter sent them."""
+        with self.lock:
+            return [span.SerializeToString() for span in self.spans]
+
+    def close(self) -> None:
+        self.server.stop(0)
+
+
 class Cluster:
     """Five `redress serve` processes over one PostgreSQL database, one Redis prefix and one
     SMTP server, each on free 127.0.0.1 ports."""
 
-    def __init__(self, database: FreshDatabase, redis: RedisNamespace, smtp: SmtpSink, settings: dict) -> None:
+    def __init__(self, database: FreshDatabase, redis: RedisNamespace, smtp: SmtpSink, settings: dict,
+                 otlp: OtlpSink | None = None) -> None:
         self.database = database
+        self.otlp = otlp
         self.redis = redis
         self.smtp = smtp
         self.log_dir = tempfile.mkdtemp(prefix="redress-e2e-logs-")
@@ -322,6 +367,8 @@ class Cluster:
             "REDRESS_DATABASE__ACQUIRE_TIMEOUT": "5s",
             "REDRESS_AUTH__MODE": "off",
         })
+        if self.otlp is not None:
+            env["REDRESS_TELEMETRY__OTLP_ENDPOINT"] = self.otlp.url
         return env
 
     def env(self, service: str) -> dict:

@@ -17,7 +17,8 @@ service delivers at least once and gives every attempt of a notification the Mes
 given when accepted, so a copy sent again carries the same one and receivers drop it; there is
 never a second notification), each escalation level is recorded once, the case timeline has no
 duplicate entry, and analytics counts each case once. At the end every process stops on
-SIGTERM with exit code 0.
+SIGTERM with exit code 0, and neither their logs (at debug level) nor the spans they exported
+to the test's OTLP collector hold any customer's name, contact details or words.
 
 The Python stubs are generated from proto/ with grpcio-tools into a temporary directory."""
 
@@ -31,7 +32,7 @@ import uuid
 import grpc
 import pytest
 
-from cluster import Cluster, FreshDatabase, RedisNamespace, SmtpSink, deadline_loop
+from cluster import Cluster, FreshDatabase, OtlpSink, RedisNamespace, SmtpSink, deadline_loop
 
 TENANT = "acme"
 PARENT = f"tenants/{TENANT}"
@@ -81,7 +82,9 @@ def cluster(contract, request):
         stack.callback(redis.close)
         smtp = SmtpSink()
         stack.callback(smtp.close)
-        running = Cluster(database, redis, smtp, settings(smtp))
+        otlp = OtlpSink()
+        stack.callback(otlp.close)
+        running = Cluster(database, redis, smtp, settings(smtp), otlp)
 
         def close():
             report = getattr(request.node, "report_call", None)
@@ -387,8 +390,9 @@ def test_a_complaint_travels_through_five_processes_and_survives_sigkill(cluster
     for service in killed:
         assert cluster[service].killed == [-9], (service, cluster[service].killed)
 
-    # --- No customer's contact details or words reached a log line. --------------------------
-    # The services log at debug level here, span fields included.
+    # --- No customer's contact details or words reached a log line or a span. ---------------
+    # The services log at debug level here, span fields included, and export every span to
+    # the test's OTLP collector (flushed on SIGTERM above).
     personal = ["Ana Silva", "ana.silva@example.com", "cracked lid", "Could you replace it",
                 "Ben Okafor", "ben@example.com", "old address", "a full refund of the kettle",
                 "Calling Ana now"]
@@ -397,6 +401,11 @@ def test_a_complaint_travels_through_five_processes_and_survives_sigkill(cluster
         assert len(text) > 1000, f"{service} wrote hardly any log: {text!r}"
         found = [p for p in personal if p in text]
         assert not found, f"{service}'s log holds personal data {found}: {cluster[service].log_path}"
+    spans = cluster.otlp.received()
+    assert len(spans) > 100, f"only {len(spans)} spans reached the collector"
+    leaked = {p for p in personal for span in spans if p.encode() in span}
+    assert not leaked, f"spans hold personal data: {sorted(leaked)}"
+    print(f"{len(spans)} spans exported, none with personal data")
     print(f"journey of {reference} with a SIGKILL of {', '.join(killed)}: {time.monotonic() - started:.1f}s")
 
 
