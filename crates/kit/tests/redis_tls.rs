@@ -2,42 +2,10 @@
 //! TLS port and a certificate signed by a CA of the test's own, trusted through
 //! `SSL_CERT_FILE` the way a platform team mounts its CA bundle.
 
-use std::path::Path;
+mod certs;
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Runs `openssl` with `args` in `dir`, failing the test with its output when it fails.
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl is installed");
-    assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-}
-
-/// A CA, and a server certificate for localhost signed by it.
-fn certificates(dir: &Path) {
-    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt"]);
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr"]);
-    std::fs::write(dir.join("ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("ext");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.crt",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ],
-    );
-}
 
 struct Server(Child);
 
@@ -55,11 +23,11 @@ async fn rediss_urls_connect_over_tls() {
     unsafe { std::env::set_var("OPENSSL_CONF", dir.path().join("openssl.cnf")) };
     std::fs::write(dir.path().join("openssl.cnf"), "[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=localhost\n")
         .expect("openssl.cnf");
-    certificates(dir.path());
+    certs::issue(dir.path(), "server");
     let port = redress_testkit::free_port();
     let server = Command::new("redis-server")
         .args(["--port", "0", "--tls-port", &port.to_string(), "--save", "", "--appendonly", "no"])
-        .args(["--tls-cert-file", "server.crt", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.crt"])
+        .args(["--tls-cert-file", "server.crt", "--tls-key-file", "server.key", "--tls-ca-cert-file", "server-ca.crt"])
         .args(["--tls-auth-clients", "no", "--bind", "127.0.0.1"])
         .current_dir(dir.path())
         .stdout(Stdio::null())
@@ -67,7 +35,7 @@ async fn rediss_urls_connect_over_tls() {
         .expect("redis-server is installed (see README: Requirements)");
     let _server = Server(server);
     // The test process trusts the test's CA, as a pod trusts a mounted bundle.
-    unsafe { std::env::set_var("SSL_CERT_FILE", dir.path().join("ca.crt")) };
+    unsafe { std::env::set_var("SSL_CERT_FILE", dir.path().join("server-ca.crt")) };
 
     let url = format!("rediss://localhost:{port}");
     let mut connected = None;

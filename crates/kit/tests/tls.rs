@@ -5,8 +5,9 @@
 //!
 //! Needs `openssl` on the PATH to make the certificates.
 
+mod certs;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use redress_kit::client::ClientOptions;
@@ -15,44 +16,6 @@ use redress_kit::tls::{ServerTls, client_config};
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl is installed");
-    assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-}
-
-/// A CA `{name}-ca.crt` and a certificate for localhost signed by it, `{name}.crt`/`{name}.key`.
-fn issue(dir: &Path, name: &str) {
-    let (ca_key, ca_crt) = (format!("{name}-ca.key"), format!("{name}-ca.crt"));
-    let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
-    let ca_subject = format!("/CN=redress test CA {name}");
-    openssl(
-        dir,
-        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", &ca_subject, "-keyout", &ca_key, "-out", &ca_crt],
-    );
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", &key, "-out", &csr]);
-    std::fs::write(dir.join("ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("ext");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_crt,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-out",
-            &crt,
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ],
-    );
-}
 
 /// Whether a fresh connection trusting `ca` gets a SERVING answer from `port`.
 async fn answers(port: u16, ca: &Path) -> bool {
@@ -74,8 +37,8 @@ async fn answers(port: u16, ca: &Path) -> bool {
 async fn a_renewed_certificate_is_served_without_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
-    issue(path, "first");
-    issue(path, "second");
+    certs::issue(path, "first");
+    certs::issue(path, "second");
     std::fs::copy(path.join("first.crt"), path.join("server.crt")).expect("copy");
     std::fs::copy(path.join("first.key"), path.join("server.key")).expect("copy");
 

@@ -9,6 +9,10 @@
 //!   once revoked.
 //! - The role table of `docs/security.md` holds for every method and every role.
 
+mod support;
+
+use support::redress;
+
 use std::process::Stdio;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -30,7 +34,7 @@ use redress_testkit::free_port;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -85,17 +89,6 @@ fn claims(tenant: &str, sub: &str, roles: &[&str]) -> Value {
         "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "tenant": tenant, "roles": roles,
         "iat": now(), "nbf": now(), "exp": now() + 3600,
     })
-}
-
-fn redress() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("REDRESS_") && !key.starts_with("REDRESS_TEST_") {
-            command.env_remove(key);
-        }
-    }
-    command.kill_on_drop(true).stdin(Stdio::null());
-    command
 }
 
 /// `redress up` in tokens mode, keeping its files in `dir`.

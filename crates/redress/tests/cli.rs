@@ -2,26 +2,19 @@
 //! key; `migrate` then `serve case` works on PostgreSQL and on SQLite; `up` serves all five
 //! services with per-RPC metrics; SIGTERM stops it within 5 s with exit code 0.
 
+mod support;
+
+use support::redress;
+
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use redress_testkit::{TestDatabase, free_port};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-
-fn redress() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("REDRESS_") && !key.starts_with("REDRESS_TEST_") {
-            command.env_remove(key);
-        }
-    }
-    command.kill_on_drop(true).stdin(Stdio::null());
-    command
-}
 
 #[tokio::test]
 async fn bad_configuration_is_refused_in_one_line_naming_the_key() {

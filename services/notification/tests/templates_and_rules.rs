@@ -252,7 +252,8 @@ async fn rules_turn_case_events_into_messages(backend: Backend) {
     let mails = smtp.wait_for(3, WAIT).await;
     let subjects: Vec<String> = mails.iter().filter_map(|m| m.header("Subject")).collect();
     assert_eq!(mails.len(), 3, "{subjects:?}");
-    assert!(subjects[0].starts_with("We are sorry"), "{subjects:?}");
+    // Delivered by concurrent workers: in any order.
+    assert!(subjects.iter().any(|s| s.starts_with("We are sorry")), "{subjects:?}");
     let offer_mail =
         mails.iter().find(|m| m.part("text/plain").is_some_and(|t| t.contains("12.50 EUR"))).expect("the offer");
     assert!(offer_mail.part("text/plain").expect("text").contains("a full refund of the kettle"));
