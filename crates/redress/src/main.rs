@@ -276,6 +276,8 @@ fn parse_services(names: &[String]) -> Result<Vec<ServiceKind>, Failure> {
 }
 
 async fn migrate(config: &Config, services: &[ServiceKind]) -> anyhow::Result<()> {
+    // The API key table, which every service reads in tokens mode.
+    redress_kit::auth::KeyStore::open(&redress_kit::auth::keys::database_url(config)).await?;
     for kind in services {
         match kind {
             ServiceKind::Intake => redress_intake::migrate(config).await?,

@@ -4,6 +4,8 @@
 //!    (create, acknowledge, assign, investigate, resolve: five events each); then the analytics
 //!    service starts and its consumer folds the whole backlog from the case service's event
 //!    stream. Events per second from its start until its cursor reaches the head of the log.
+//!    Then freshness: case lives are started at 100 a second (500 events a second) for 20 s
+//!    while the consumer runs, and each event's lag from its write to its fold is measured.
 //! 2. Report latency over 1,000,000 cases of one tenant: p50 and p99 of GetOverview,
 //!    GetVolumeSeries, GetSlaCompliance, GetAgentPerformance and GetRecurringIssues, called one
 //!    after another over gRPC. Taking a million cases through the whole pipeline would take
@@ -17,7 +19,8 @@
 //! `cargo bench -p redress-analytics --bench analytics` (or `just bench`). It needs `psql` and a
 //! Python with the packages in tests/python/requirements.txt. `REDRESS_BENCH_CASES` sets the
 //! cases in part 2 and 3 (default 1,000,000), `REDRESS_BENCH_INGEST_CASES` the cases in part 1
-//! (default 4,000), `REDRESS_BENCH_CALLS` the calls per report (default 24) and
+//! (default 4,000), `REDRESS_BENCH_CALLS` the calls per report (default 24), `REDRESS_BENCH_FRESH_SECONDS` the
+//! length of the freshness run (default 20) and
 //! `REDRESS_BENCH_PYTHON` the Python interpreter (default `python3`).
 
 use std::net::SocketAddr;
@@ -48,6 +51,8 @@ const INGEST_TENANT: &str = "bench";
 const LARGE_TENANT: &str = "bench-large";
 /// Events per case in part 1.
 const EVENTS_PER_CASE: usize = 5;
+/// Case lives started per second while freshness is measured: 500 events a second.
+const FRESH_CASES_PER_SECOND: f64 = 100.0;
 const DAY_US: i64 = 24 * 3600 * 1_000_000;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -446,6 +451,8 @@ struct Ingested {
     events: i64,
     /// Seconds from the analytics service's start until its cursor reached the head.
     fold_seconds: f64,
+    /// The case service's gRPC address.
+    case: SocketAddr,
     /// The analytics service's gRPC address.
     analytics: SocketAddr,
     /// Its Flight SQL endpoint.
@@ -488,13 +495,97 @@ async fn ingest(url: &str, ingest_cases: usize, max_rows: u64, shutdown: &Cancel
     }
     let fold_seconds = folding.elapsed().as_secs_f64();
     assert_eq!(scalar(&db, "SELECT count(*) FROM event_facts").await, events, "every event folded once");
-    Ingested { write_seconds, events, fold_seconds, analytics, flight, db }
+    Ingested { write_seconds, events, fold_seconds, case, analytics, flight, db }
+}
+
+/// How fresh the reports stay under a steady stream of changes.
+struct Freshness {
+    /// Events per second offered.
+    events_per_second: f64,
+    /// Events measured.
+    events: usize,
+    /// Lag from an event's write in the case service to its fold: median, 99th percentile, worst.
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+/// Part 1b: case lives started at `cases_per_second` (five events each) for `seconds`, open
+/// loop, while the consumer runs. Each event's lag is the time from its write in the case
+/// service (its `event_time`) until the consumer's cursor, polled every 2 ms, passed it.
+async fn freshness(ingested: &Ingested, url: &str, first: usize, cases_per_second: f64, seconds: u64) -> Freshness {
+    let case_db =
+        redress_kit::db::connect_url(url, ServiceKind::Case, 2, Duration::from_secs(5)).await.expect("case db");
+    let head = "SELECT COALESCE(MAX(sequence), 0) FROM events";
+    let before = scalar(&case_db, head).await;
+    let db = ingested.db.clone();
+    let stop = CancellationToken::new();
+    let polling = stop.clone();
+    let poller = tokio::spawn(async move {
+        let mut seen: Vec<(i64, i64)> = Vec::new();
+        let mut last = -1;
+        while !polling.is_cancelled() {
+            let cursor = redress_kit::consumer::cursor(&db, "analytics").await.expect("cursor");
+            if cursor != last {
+                seen.push((cursor, now_us()));
+                last = cursor;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        seen
+    });
+    let channel = channel(ingested.case).await;
+    let total = (cases_per_second * seconds as f64) as usize;
+    let interval = Duration::from_secs_f64(1.0 / cases_per_second);
+    let start = tokio::time::Instant::now();
+    let mut lives = Vec::with_capacity(total);
+    for k in 0..total {
+        tokio::time::sleep_until(start + interval.mul_f64(k as f64)).await;
+        let mut client = CaseServiceClient::new(channel.clone());
+        lives.push(tokio::spawn(async move { life(&mut client, first + k).await }));
+    }
+    for life in lives {
+        life.await.expect("case life");
+    }
+    let after = scalar(&case_db, head).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while redress_kit::consumer::cursor(&ingested.db, "analytics").await.expect("cursor") < after {
+        assert!(Instant::now() < deadline, "the consumer never caught up");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    stop.cancel();
+    let seen = poller.await.expect("poller");
+    let rows = case_db
+        .query_all_raw(sea_orm::Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT sequence, event_time FROM events WHERE sequence > {before} ORDER BY sequence"),
+        ))
+        .await
+        .expect("events");
+    let _ = case_db.close().await;
+    let mut lags = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let sequence: i64 = row.try_get_by_index(0).expect("sequence");
+        let written: chrono::DateTime<chrono::Utc> = row.try_get_by_index(1).expect("event_time");
+        let folded = seen.iter().find(|(cursor, _)| *cursor >= sequence).map(|(_, at)| *at).expect("folded");
+        lags.push(Duration::from_micros(u64::try_from(folded - written.timestamp_micros()).unwrap_or(0)));
+    }
+    lags.sort();
+    Freshness {
+        events_per_second: cases_per_second * EVENTS_PER_CASE as f64,
+        events: lags.len(),
+        p50: percentile(&lags, 0.5),
+        p99: percentile(&lags, 0.99),
+        max: lags.last().copied().unwrap_or_default(),
+    }
 }
 
 fn main() {
     let cases: usize = env("REDRESS_BENCH_CASES", 1_000_000);
     let ingest_cases: usize = env("REDRESS_BENCH_INGEST_CASES", 4_000);
     let calls: usize = env("REDRESS_BENCH_CALLS", 24);
+    let fresh_seconds: u64 = env("REDRESS_BENCH_FRESH_SECONDS", 20);
     let python: String = env("REDRESS_BENCH_PYTHON", "python3".to_string());
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
@@ -502,6 +593,7 @@ fn main() {
     let shutdown = CancellationToken::new();
 
     let ingested = runtime.block_on(ingest(&db.url, ingest_cases, cases as u64 + 1, &shutdown));
+    let fresh = runtime.block_on(freshness(&ingested, &db.url, ingest_cases, FRESH_CASES_PER_SECOND, fresh_seconds));
     let (seed_seconds, latencies) = runtime.block_on(async {
         let seed_seconds = seed_large(&ingested.db, cases).await;
         let seeded = format!("SELECT count(*) FROM case_facts WHERE tenant = '{LARGE_TENANT}'");
@@ -530,6 +622,18 @@ fn main() {
     println!(
         "    folded         {:>10.0} events/s ({events} events in {fold_seconds:.2} s)",
         events as f64 / fold_seconds
+    );
+    println!(
+        "freshness: case lives started at {FRESH_CASES_PER_SECOND} a second for {fresh_seconds} s ({:.0} events/s offered), \
+         lag from each event's write in the case service to its fold:",
+        fresh.events_per_second
+    );
+    println!(
+        "    {} events: p50 {:.1} ms, p99 {:.1} ms, worst {:.1} ms (goal: p99 under 1 s at 500 events/s)",
+        fresh.events,
+        ms(fresh.p50),
+        ms(fresh.p99),
+        ms(fresh.max)
     );
     println!(
         "reports over {cases} cases of one tenant (the reporting tables filled in bulk with SQL generate_series \
