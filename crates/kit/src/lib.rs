@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod names;
 pub mod observe;
+pub mod personal;
 pub mod redis;
 pub mod server;
 pub mod service;

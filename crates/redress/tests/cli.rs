@@ -111,7 +111,11 @@ async fn migrate_then_serve_case(env: &[(&str, &str)]) {
 #[tokio::test]
 async fn migrate_then_serve_case_on_postgres() {
     let db = TestDatabase::create().await;
-    migrate_then_serve_case(&[("REDRESS_CASE__DATABASE_URL", &db.url)]).await;
+    // The API keys live beside the case service's tables only when database.url is set; here
+    // they go to a SQLite file in a directory of the test's own.
+    let dir = tempfile::tempdir().expect("data dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    migrate_then_serve_case(&[("REDRESS_CASE__DATABASE_URL", &db.url), ("REDRESS_DATA_DIR", data_dir)]).await;
 
     let conn = Database::connect(db.url.as_str()).await.expect("connect");
     let row = conn

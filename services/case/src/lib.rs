@@ -24,12 +24,16 @@ use tokio_util::sync::CancellationToken;
 pub struct Options {
     /// What every service has: listen address, database, peers.
     pub common: CommonOptions,
+    /// How often the retention job runs.
+    pub retention_interval: std::time::Duration,
 }
 
 impl Options {
     /// Reads the options from a validated configuration.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self { common: CommonOptions::from_config(config, ServiceKind::Case)? })
+        let retention_interval =
+            redress_kit::config::parse_duration("case.retention_interval", &config.case.retention_interval)?;
+        Ok(Self { common: CommonOptions::from_config(config, ServiceKind::Case)?, retention_interval })
     }
 }
 
@@ -52,6 +56,10 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         .task("event sequencer", {
             let store = store.clone();
             move |shutdown| store::log::run_sequencer(store, shutdown)
+        })
+        .task("retention", {
+            let (store, interval) = (store.clone(), options.retention_interval);
+            move |shutdown| store::erase::run_retention(store, interval, shutdown)
         })
         .task("event streams", move |shutdown| async move {
             shutdown.cancelled().await;

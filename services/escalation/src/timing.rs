@@ -141,6 +141,12 @@ impl Timekeeper {
         if matches!(kind, CaseEventType::EscalationRecorded | CaseEventType::SlaStatusRecorded) {
             return Ok(());
         }
+        if kind == CaseEventType::PersonalDataErased {
+            // The stored subject follows the anonymised snapshot below; the alerts owed or sent
+            // lose the customer's words here.
+            let alerts = crate::store::effects::erase_case(txn, &event.tenant, &case.name).await?;
+            tracing::info!(case = %case.name, alerts, "personal data erased from escalation alerts");
+        }
         let existing = timed_case(txn, id).await?;
         let first_sight = existing.is_none();
         let row = match existing {

@@ -18,6 +18,7 @@
 
 mod api;
 pub mod domain;
+pub mod erase;
 pub mod error;
 pub mod limit;
 pub mod lock;
@@ -31,6 +32,7 @@ pub mod submit;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use redress_kit::consumer::ConsumerOptions;
 use redress_kit::server::Component;
 use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
 use redress_kit::{Config, ServiceKind};
@@ -111,6 +113,11 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         .max_encoding_message_size(max);
     let mut component = Component::new(ServiceKind::Intake, server);
     component = with_database_check(component, &db);
+    let mut consumer = ConsumerOptions::new(erase::CONSUMER, ServiceKind::Intake, common.client.clone());
+    consumer.event_types = vec![redress_proto::case::v1::CaseEventType::PersonalDataErased as i32];
+    let (erasures, case) = (Arc::new(erase::Erasures), channel.clone());
+    component = component
+        .task("erasures consumer", move |shutdown| redress_kit::consumer::run(db, case, consumer, erasures, shutdown));
     component = with_peer_check(component, ServiceKind::Case, channel);
     if let Some(connection) = redis {
         component = component.check("redis", move || {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use prost::Message;
 use redress_kit::consumer::EventHandler;
-use redress_proto::case::v1::CaseEvent;
+use redress_proto::case::v1::{CaseEvent, CaseEventType};
 use redress_proto::notification::v1::Rule;
 use sea_orm::DatabaseTransaction;
 use tokio::sync::Notify;
@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use crate::accept::new_row;
 use crate::domain::rules::{default_rules, matches, plan};
 use crate::settings::Settings;
-use crate::store::notifications::insert;
+use crate::store::notifications::{erase_case, insert};
 use crate::store::now;
 use crate::store::rules::rules_of;
 
@@ -51,6 +51,12 @@ impl EventHandler for RuleHandler {
         let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
         let mut accepted = 0usize;
         for event in events {
+            if event.r#type == CaseEventType::PersonalDataErased as i32 {
+                let Some(case) = event.case.as_ref() else { continue };
+                let purged = erase_case(txn, &event.tenant, &case.name, Some(case.encode_to_vec()), now()).await?;
+                tracing::info!(case = %case.name, notifications = purged, "personal data erased from notifications");
+                continue;
+            }
             if !rules.contains_key(&event.tenant) {
                 let found = self.rules(txn, &event.tenant).await?;
                 rules.insert(event.tenant.clone(), found);

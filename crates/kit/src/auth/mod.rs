@@ -178,7 +178,7 @@ impl Tokens {
         if credential.starts_with(API_KEY_PREFIX) {
             return self.keys.identify(credential).await.map_err(unauthenticated);
         }
-        if ring_eq(&digest(credential), &self.service_token) {
+        if constant_time_eq(&digest(credential), &self.service_token) {
             // Another redress service: it acts for the tenant it names.
             let mut caller = caller_of(&metadata())?;
             if !headers.contains_key(ACTOR_HEADER) {
@@ -213,7 +213,7 @@ impl Tokens {
     }
 }
 
-fn ring_eq(a: &[u8], b: &[u8]) -> bool {
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -44,6 +44,8 @@ pub const POLICY: &[(&str, &[Role])] = &[
     ("redress.case.v1.CaseService/RecordSatisfaction", &[I]),
     ("redress.case.v1.CaseService/GetPlaybook", &[S, D]),
     ("redress.case.v1.CaseService/UpdatePlaybook", &[D]),
+    ("redress.case.v1.CaseService/EraseCustomer", &[D]),
+    ("redress.case.v1.CaseService/ListErasures", &[D]),
     ("redress.case.v1.CaseService/StreamEvents", &[]),
     // Escalation: admins keep policies, calendars and the directory; supervisors read them;
     // agents see their cases' clocks and escalate.

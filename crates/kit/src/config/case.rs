@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Section, listen_on, mask_url};
+use super::{ConfigError, Section, listen_on, mask_url, parse_duration};
 use crate::ServiceKind;
 
 /// The `[case]` section.
@@ -13,11 +13,13 @@ pub struct CaseConfig {
     pub listen: String,
     /// This service's database, overriding `database.url`.
     pub database_url: String,
+    /// How often the retention job looks for closed cases past their tenant's retention period.
+    pub retention_interval: String,
 }
 
 impl Default for CaseConfig {
     fn default() -> Self {
-        Self { listen: listen_on(ServiceKind::Case), database_url: String::new() }
+        Self { listen: listen_on(ServiceKind::Case), database_url: String::new(), retention_interval: "1h".into() }
     }
 }
 
@@ -37,7 +39,11 @@ impl Section for CaseConfig {
         &self.database_url
     }
 
-    fn validate(&self, _prefix: &str) -> Result<(), ConfigError> {
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let key = format!("{prefix}.retention_interval");
+        if parse_duration(&key, &self.retention_interval)?.is_zero() {
+            return Err(ConfigError::new(key, "must be a positive duration"));
+        }
         Ok(())
     }
 }

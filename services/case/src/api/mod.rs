@@ -609,6 +609,7 @@ impl CaseService for CaseApi {
             "require_offer_or_fix_to_resolve",
             "require_root_cause_to_close",
             "reopen_window",
+            "retention",
         ];
         let mut v = Violations::new();
         let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
@@ -633,6 +634,16 @@ impl CaseService for CaseApi {
                     Some(window) if !window.is_zero() => playbook.reopen_window = given.reopen_window,
                     _ => v.add("playbook.reopen_window", "must be a positive duration"),
                 },
+                "retention" => match given.retention.map(std::time::Duration::try_from) {
+                    None => playbook.retention = None,
+                    Some(Ok(period)) if period.is_zero() => playbook.retention = None,
+                    Some(Ok(period)) if period >= crate::domain::playbook::MIN_RETENTION => {
+                        playbook.retention = given.retention
+                    }
+                    Some(_) => {
+                        v.add("playbook.retention", "must be at least one hour, or unset to keep data until erased")
+                    }
+                },
                 other => v.add(
                     format!("update_mask.paths[{i}]"),
                     format!("{other:?} is not a playbook rule; rules: {}", PATHS.join(", ")),
@@ -644,6 +655,71 @@ impl CaseService for CaseApi {
         let playbook = Rules::from_playbook(&playbook).to_playbook(caller.tenant.as_str());
         let saved = self.store.save_playbook(&caller.tenant, playbook).await?;
         Ok(Response::new(UpdatePlaybookResponse { playbook: Some(saved) }))
+    }
+
+    async fn erase_customer(
+        &self,
+        request: Request<EraseCustomerRequest>,
+    ) -> Result<Response<EraseCustomerResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        names::check_parent("parent", &req.parent, &caller.tenant)?;
+        if !caller.has(Role::Admin) {
+            return Err(ApiError::PermissionDenied("only an admin may erase a customer's personal data".into()).into());
+        }
+        let mut v = Violations::new();
+        request_id(&mut v, &req.request_id, true);
+        let (customer_id, email, phone) = (req.customer_id.trim(), req.email.trim(), req.phone.trim());
+        if customer_id.is_empty() && email.is_empty() && phone.is_empty() {
+            v.add("customer_id", "at least one of customer_id, email or phone is required");
+        }
+        redress_kit::validate::text(&mut v, "customer_id", customer_id, 200, false);
+        v.check(!email.is_empty() && !redress_kit::validate::is_email(email), "email", "not an email address");
+        v.check(
+            !phone.is_empty() && !redress_kit::validate::is_e164(phone),
+            "phone",
+            "not a phone number in E.164 form (for example +447700900123)",
+        );
+        redress_kit::validate::text(&mut v, "reason", &req.reason, 1000, true);
+        check(v)?;
+        let erase = crate::store::erase::EraseRequest {
+            subject: crate::store::erase::Subject::Customer {
+                customer_id: customer_id.to_string(),
+                email: email.to_string(),
+                phone: phone.to_string(),
+            },
+            reason: req.reason.trim().to_string(),
+            request_id: req.request_id,
+        };
+        let erasure = self.store.erase(&caller.tenant, &erase, &actor(&caller)).await?;
+        tracing::info!(erasure = %erasure.name, cases = erasure.cases.len(), "personal data erased on request");
+        Ok(Response::new(EraseCustomerResponse { erasure: Some(erasure) }))
+    }
+
+    async fn list_erasures(
+        &self,
+        request: Request<ListErasuresRequest>,
+    ) -> Result<Response<ListErasuresResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        names::check_parent("parent", &req.parent, &caller.tenant)?;
+        if !caller.has(Role::Admin) {
+            return Err(ApiError::PermissionDenied("only an admin may read the erasures".into()).into());
+        }
+        let mut v = Violations::new();
+        let limit = validate::page_size(&mut v, req.page_size, 50);
+        let bound = page::fingerprint(&[caller.tenant.as_str().as_bytes(), b"erasures"]);
+        let before = if req.page_token.is_empty() {
+            None
+        } else {
+            let id = page::decode_id(&req.page_token, bound);
+            v.check(id.is_none(), "page_token", "not a token from a previous ListErasures call");
+            id
+        };
+        check(v)?;
+        let (erasures, last) = self.store.erasures(&caller.tenant, before, limit).await?;
+        let next_page_token = last.map(|id| page::encode_id(id, bound)).unwrap_or_default();
+        Ok(Response::new(ListErasuresResponse { erasures, next_page_token }))
     }
 
     async fn stream_events(

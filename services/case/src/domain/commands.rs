@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use redress_proto::case::v1::{
-    Acknowledgement, Case, CaseEventType, CaseStatus, EscalationRecord, OfferDecision, OfferKind, OfferState,
-    Resolution, ResolutionOffer, RootCause, Satisfaction, SlaStatus, SurveyScale, Task, TaskKind, TaskState,
-    TimelineEntry, TimelineEntryKind, Visibility,
+    Acknowledgement, Case, CaseEventType, CaseStatus, Erasure, ErasureTrigger, EscalationRecord, OfferDecision,
+    OfferKind, OfferState, Resolution, ResolutionOffer, RootCause, Satisfaction, SlaStatus, SurveyScale, Task,
+    TaskKind, TaskState, TimelineEntry, TimelineEntryKind, Visibility,
 };
 use redress_proto::common::v1::{Money, Severity};
 
@@ -131,6 +131,13 @@ pub enum Command {
         /// The score.
         satisfaction: Satisfaction,
     },
+    /// Erase the customer's personal data (see [`super::erase`]).
+    ErasePersonalData {
+        /// The erasure this is part of.
+        erasure: Box<Erasure>,
+        /// The anonymous customer id the case keeps.
+        anonymous_id: String,
+    },
 }
 
 /// What a successful command did, for the timeline and the event log.
@@ -148,11 +155,13 @@ pub struct Change {
     pub offer: Option<ResolutionOffer>,
     /// The escalation recorded.
     pub escalation: Option<EscalationRecord>,
+    /// The erasure carried out.
+    pub erasure: Option<Erasure>,
 }
 
 impl Change {
     fn new(event_type: CaseEventType, previous_status: CaseStatus, entry: TimelineEntry) -> Self {
-        Self { event_type, previous_status, entry, task: None, offer: None, escalation: None }
+        Self { event_type, previous_status, entry, task: None, offer: None, escalation: None, erasure: None }
     }
 }
 
@@ -697,6 +706,19 @@ fn step(
             case.satisfaction = Some(satisfaction);
             let e = entry(TimelineEntryKind::Satisfaction, actor, text, Visibility::CustomerFacing, now);
             Ok(Change::new(CaseEventType::SatisfactionRecorded, status, e))
+        }
+        Command::ErasePersonalData { erasure, anonymous_id } => {
+            super::erase::redact_case(case, &anonymous_id);
+            let why = match erasure.trigger() {
+                ErasureTrigger::Retention => "after the tenant's retention period",
+                _ => "on the customer's request",
+            };
+            let text = format!("personal data erased {why} ({})", erasure.name);
+            let mut e = entry(TimelineEntryKind::Note, actor, text, Visibility::Internal, now);
+            e.attributes.insert("erasure".into(), erasure.name.clone());
+            let mut change = Change::new(CaseEventType::PersonalDataErased, status, e);
+            change.erasure = Some(*erasure);
+            Ok(change)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the aggregate. No I/O; the store persists what these functions decide.
 
 pub mod commands;
+pub mod erase;
 pub mod machine;
 pub mod playbook;
 pub mod reference;

@@ -23,7 +23,12 @@ pub struct Rules {
     pub require_root_cause_to_close: bool,
     /// How long after resolution a case may be reopened.
     pub reopen_window: Duration,
+    /// How long a closed case keeps its customer's personal data; `None` until erased on request.
+    pub retention: Option<Duration>,
 }
+
+/// The shortest retention period a tenant may set.
+pub const MIN_RETENTION: Duration = Duration::from_secs(3600);
 
 impl Default for Rules {
     fn default() -> Self {
@@ -34,6 +39,7 @@ impl Default for Rules {
             require_offer_or_fix_to_resolve: true,
             require_root_cause_to_close: true,
             reopen_window: DEFAULT_REOPEN_WINDOW,
+            retention: None,
         }
     }
 }
@@ -51,6 +57,7 @@ impl Rules {
                 .reopen_window
                 .and_then(|d| Duration::try_from(d).ok())
                 .unwrap_or(DEFAULT_REOPEN_WINDOW),
+            retention: playbook.retention.and_then(|d| Duration::try_from(d).ok()).filter(|d| !d.is_zero()),
         }
     }
 
@@ -65,6 +72,7 @@ impl Rules {
             require_root_cause_to_close: self.require_root_cause_to_close,
             reopen_window: prost_types::Duration::try_from(self.reopen_window).ok(),
             update_time: None,
+            retention: self.retention.and_then(|d| prost_types::Duration::try_from(d).ok()),
         }
     }
 }

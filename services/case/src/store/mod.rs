@@ -2,6 +2,7 @@
 //! in one transaction, with optimistic concurrency on the case's version.
 
 pub mod entities;
+pub mod erase;
 mod fast;
 pub mod log;
 pub mod page;
@@ -577,6 +578,7 @@ pub(crate) fn event(tenant: &TenantId, case: &Case, change: &Change, actor: &Act
         task: change.task.clone(),
         offer: change.offer.clone(),
         escalation: change.escalation.clone(),
+        erasure: change.erasure.clone(),
     }
 }
 

@@ -88,6 +88,19 @@ pub fn decode_position(token: &str, bound_to: [u8; 8]) -> Option<i64> {
     Some(i64::from_be_bytes(body.as_slice().try_into().ok()?))
 }
 
+/// Encodes the position after the record `id` (erasures) for a query with `bound_to`.
+pub fn encode_id(id: uuid::Uuid, bound_to: [u8; 8]) -> String {
+    let mut body = bound_to.to_vec();
+    body.extend_from_slice(id.as_bytes());
+    seal(body)
+}
+
+/// Decodes a record token for a query with `bound_to`.
+pub fn decode_id(token: &str, bound_to: [u8; 8]) -> Option<uuid::Uuid> {
+    let body = open(token, bound_to)?;
+    uuid::Uuid::from_slice(&body).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +119,7 @@ mod tests {
             assert_eq!(decode_case(forged, bound), None, "{forged}");
         }
         assert_eq!(decode_position(&encode_position(42, bound), bound), Some(42));
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(decode_id(&encode_id(id, bound), bound), Some(id));
     }
 }

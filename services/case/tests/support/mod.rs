@@ -32,6 +32,7 @@ impl Server {
         let mut config = Config::default();
         config.database.url = store.url.clone();
         config.database.max_connections = 24;
+        config.case.retention_interval = "200ms".into();
         let options = redress_case::Options::from_config(&config).expect("options");
         let component = redress_case::build(options).await.expect("build").into_component();
         let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");

@@ -139,3 +139,43 @@ impl Store {
         Ok(row.map(|r| r.next_attempt))
     }
 }
+
+/// Removes the customer's words from the alerts owed or sent about `case_name` of `tenant`,
+/// whose customer's personal data was erased (see `redress_kit::personal`). The other effects
+/// carry no personal data. Returns how many were rewritten.
+pub async fn erase_case(db: &impl ConnectionTrait, tenant: &str, case_name: &str) -> Result<usize, Error> {
+    use prost::Message;
+    use redress_proto::notification::v1::{SendNotificationRequest, notification};
+    use sea_orm::Statement;
+
+    let backend = db.get_database_backend();
+    // Only rows whose payload names the case can be about it.
+    let text = match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT * FROM effects WHERE tenant = $1 AND kind = $2 AND position($3::bytea in payload) > 0"
+        }
+        _ => "SELECT * FROM effects WHERE tenant = ? AND kind = ? AND instr(payload, ?) > 0",
+    };
+    let values = [tenant.into(), Kind::Notify.name().into(), case_name.as_bytes().to_vec().into()];
+    let rows =
+        effects::Entity::find().from_raw_sql(Statement::from_sql_and_values(backend, text, values)).all(db).await?;
+    let mut rewritten = 0;
+    for row in rows {
+        let Ok(mut request) = SendNotificationRequest::decode(row.payload.as_slice()) else { continue };
+        let Some(n) = request.notification.as_mut().filter(|n| n.case == case_name) else { continue };
+        if let Some(notification::Content::Template(template)) = n.content.as_mut()
+            && let Some(variables) = template.variables.as_mut()
+        {
+            redress_kit::personal::redact_variables(variables);
+        }
+        effects::Entity::update(effects::ActiveModel {
+            id: Set(row.id),
+            payload: Set(request.encode_to_vec()),
+            ..Default::default()
+        })
+        .exec(db)
+        .await?;
+        rewritten += 1;
+    }
+    Ok(rewritten)
+}

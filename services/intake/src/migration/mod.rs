@@ -10,6 +10,10 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_classification_settings::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_classification_settings::Migration),
+            Box::new(redress_kit::consumer::Migration),
+        ]
     }
 }

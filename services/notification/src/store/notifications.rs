@@ -260,7 +260,8 @@ impl Store {
             Outcome::Delivered => (
                 "UPDATE notifications SET status = 3, attempts = attempts + 1, deliver_time = COALESCE(deliver_time, $2), \
                  next_attempt_time = $2, update_time = $2, lease_owner = NULL, lease_expires = NULL, \
-                 destination = $3, prepared = COALESCE($4, prepared) WHERE id = $1",
+                 destination = CASE WHEN destination = '[erased]' THEN destination ELSE $3 END, \
+                 prepared = CASE WHEN destination = '[erased]' THEN NULL ELSE COALESCE($4, prepared) END WHERE id = $1",
                 vec![id.into(), now.into(), destination.into(), prepared],
             ),
             Outcome::Retry { at, error } => (
@@ -285,7 +286,8 @@ impl Store {
             ),
             Outcome::Held { until } => (
                 "UPDATE notifications SET next_attempt_time = $6, update_time = $2, lease_owner = NULL, \
-                 lease_expires = NULL, destination = $3, prepared = COALESCE($4, prepared) \
+                 lease_expires = NULL, destination = CASE WHEN destination = '[erased]' THEN destination ELSE $3 END, \
+                 prepared = CASE WHEN destination = '[erased]' THEN NULL ELSE COALESCE($4, prepared) END \
                  WHERE id = $1 AND lease_owner = $5 AND status IN (1, 2)",
                 vec![id.into(), now.into(), destination.into(), prepared, owner.into(), (*until).into()],
             ),
@@ -344,4 +346,88 @@ impl Store {
         txn.commit().await?;
         Ok(None)
     }
+}
+
+/// What erased personal data reads as.
+pub const ERASED: &str = redress_kit::personal::ERASED;
+
+/// Why a notification to an erased customer was never sent.
+pub const NOT_SENT_ERASED: &str = "not sent: the customer's personal data was erased";
+
+/// Purges the personal data of every notification about `case_name` of `tenant`, whose customer's
+/// data was erased: the customer's address and contact details, the message's words and
+/// variables, the rendered message and the case snapshot (replaced by `snapshot`, the anonymised
+/// case). Messages to the customer not yet sent never will be; staff alerts still go, without
+/// the customer's words. Returns how many notifications were purged.
+pub async fn erase_case(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    case_name: &str,
+    snapshot: Option<Vec<u8>>,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    use prost::Message;
+    use redress_proto::notification::v1::{Notification, notification, recipient};
+
+    let backend = conn.get_database_backend();
+    let text = format!("SELECT {COLUMNS} FROM notifications WHERE tenant = $1 AND case_name = $2");
+    let rows =
+        Row::find_by_statement(statement(backend, &text, vec![tenant.into(), case_name.into()])).all(conn).await?;
+    for row in &rows {
+        let mut request = Notification::decode(row.request.as_slice()).unwrap_or_default();
+        // Messages to the customer carry their contact details; alerts to staff (a staff member
+        // or an address) carry the customer's words only in their variables.
+        let customer_facing = matches!(
+            request.recipient.as_ref().and_then(|r| r.recipient.as_ref()),
+            Some(recipient::Recipient::Customer(_))
+        );
+        if let Some(recipient::Recipient::Customer(customer)) =
+            request.recipient.as_mut().and_then(|r| r.recipient.as_mut())
+        {
+            customer.customer_id.clear();
+            customer.display_name.clear();
+            customer.email.clear();
+            customer.phone.clear();
+        }
+        match request.content.as_mut() {
+            Some(notification::Content::Template(template)) => {
+                if let Some(variables) = template.variables.as_mut() {
+                    redress_kit::personal::redact_variables(variables);
+                }
+            }
+            Some(notification::Content::Body(body)) if customer_facing => {
+                for text in [&mut body.subject, &mut body.text, &mut body.html] {
+                    if !text.is_empty() {
+                        *text = ERASED.to_string();
+                    }
+                }
+            }
+            _ => {}
+        }
+        let (recipient, destination) = if customer_facing {
+            (ERASED.to_string(), ERASED.to_string())
+        } else {
+            (row.recipient.clone(), row.destination.clone())
+        };
+        let cancel = customer_facing;
+        let text = "UPDATE notifications SET request = $2, case_snapshot = $3, prepared = NULL, recipient = $4, \
+             destination = $5, update_time = $6, \
+             last_error = CASE WHEN $7 AND status IN (1, 2) THEN $8 ELSE last_error END, \
+             lease_owner = CASE WHEN $7 AND status IN (1, 2) THEN NULL ELSE lease_owner END, \
+             lease_expires = CASE WHEN $7 AND status IN (1, 2) THEN NULL ELSE lease_expires END, \
+             status = CASE WHEN $7 AND status IN (1, 2) THEN 4 ELSE status END \
+             WHERE id = $1";
+        let values: Vec<Value> = vec![
+            row.id.into(),
+            request.encode_to_vec().into(),
+            snapshot.clone().into(),
+            recipient.into(),
+            destination.into(),
+            now.into(),
+            cancel.into(),
+            NOT_SENT_ERASED.into(),
+        ];
+        conn.execute_raw(statement(backend, text, values)).await?;
+    }
+    Ok(rows.len())
 }
