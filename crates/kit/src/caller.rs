@@ -79,9 +79,47 @@ pub struct Caller {
     pub actor: String,
     /// What the caller may do.
     pub roles: Vec<Role>,
+    /// Which of the tenant's cases the caller may see; `None` for all of them.
+    pub scope: Option<CaseScope>,
+}
+
+/// The cases a verified agent (or a supervisor of one team) may see: their own, their team's,
+/// and the unassigned ones of no team. Any other case of the tenant is NOT_FOUND to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseScope {
+    /// The caller's team, from their token's `team` claim.
+    pub team: Option<String>,
+}
+
+impl CaseScope {
+    /// The scope of a verified identity with `roles` and `team`: agents see their own and their
+    /// team's cases; a supervisor with a team sees that team's; admins, integrations, BI tools,
+    /// services and supervisors of no one team see every case of the tenant.
+    pub fn of(roles: &[Role], team: Option<String>) -> Option<Self> {
+        let wide = [Role::Admin, Role::Integration, Role::BiReader, Role::System];
+        if roles.iter().any(|r| wide.contains(r)) {
+            return None;
+        }
+        if roles.contains(&Role::Supervisor) {
+            return team.map(|team| CaseScope { team: Some(team) });
+        }
+        roles.contains(&Role::Agent).then_some(CaseScope { team })
+    }
 }
 
 impl Caller {
+    /// Whether the caller may see a case owned by `owner` in `team`.
+    pub fn sees_case(&self, owner: &str, team: &str) -> bool {
+        match &self.scope {
+            None => true,
+            Some(scope) => {
+                owner == self.actor
+                    || (owner.is_empty() && team.is_empty())
+                    || scope.team.as_deref().is_some_and(|t| !t.is_empty() && t == team)
+            }
+        }
+    }
+
     /// Whether the caller has `role`.
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -131,7 +169,7 @@ pub fn caller_of(metadata: &MetadataMap) -> Result<Caller, ApiError> {
     if roles.is_empty() {
         roles.push(Role::Agent);
     }
-    Ok(Caller { tenant, actor, roles })
+    Ok(Caller { tenant, actor, roles, scope: None })
 }
 
 /// The caller of a request as the server identified it, or the status to refuse it with.
@@ -147,6 +185,35 @@ pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, tonic::Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agents_see_their_own_their_teams_and_the_open_queue() {
+        let agent = |team: Option<&str>| Caller {
+            tenant: TenantId::parse("acme").unwrap(),
+            actor: "ana".into(),
+            roles: vec![Role::Agent],
+            scope: CaseScope::of(&[Role::Agent], team.map(str::to_string)),
+        };
+        let ana = agent(Some("care"));
+        assert!(ana.sees_case("ana", "billing"), "her own, whatever the team");
+        assert!(ana.sees_case("tom", "care"), "her team's");
+        assert!(ana.sees_case("", "care"), "her team's queue");
+        assert!(ana.sees_case("", ""), "the queue of no team");
+        assert!(!ana.sees_case("tom", "billing") && !ana.sees_case("", "billing"), "another team's");
+        let teamless = agent(None);
+        assert!(teamless.sees_case("ana", "care") && teamless.sees_case("", ""));
+        assert!(!teamless.sees_case("tom", "care") && !teamless.sees_case("", "care"));
+        assert!(!agent(Some("")).sees_case("tom", ""), "an empty team is no team");
+
+        assert_eq!(CaseScope::of(&[Role::Supervisor], None), None, "a supervisor of no one team sees all");
+        assert_eq!(
+            CaseScope::of(&[Role::Supervisor, Role::Agent], Some("care".into())),
+            Some(CaseScope { team: Some("care".into()) })
+        );
+        for wide in [Role::Admin, Role::Integration, Role::BiReader, Role::System] {
+            assert_eq!(CaseScope::of(&[Role::Agent, wide], Some("care".into())), None, "{wide:?}");
+        }
+    }
 
     #[test]
     fn callers_come_from_metadata() {

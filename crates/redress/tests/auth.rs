@@ -24,10 +24,13 @@ use redress_kit::caller::Role;
 use redress_proto::analytics::v1::GetOverviewRequest;
 use redress_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
-use redress_proto::case::v1::{GetCaseRequest, ListCasesRequest};
+use redress_proto::case::v1::{
+    AddTimelineEntryRequest, AssignCaseRequest, Case, CreateCaseRequest, GetCaseRequest, ListCasesRequest,
+    ListTimelineEntriesRequest, TimelineEntry, TimelineEntryKind,
+};
 use redress_proto::common::v1::{Channel as ContactChannel, Customer};
 use redress_proto::escalation::v1::escalation_service_client::EscalationServiceClient;
-use redress_proto::escalation::v1::{CreateSlaPolicyRequest, SlaPolicy};
+use redress_proto::escalation::v1::{CreateSlaPolicyRequest, GetCaseSlaRequest, SlaPolicy};
 use redress_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use redress_proto::intake::v1::{Complaint, SubmitComplaintRequest};
 use redress_testkit::free_port;
@@ -337,5 +340,123 @@ async fn the_role_table_holds_for_every_method_and_role() {
         }
     }
     println!("{checked} method × role pairs checked against the table");
+    up.stop().await;
+}
+
+#[tokio::test]
+async fn agents_see_their_own_and_their_teams_cases_and_no_others() {
+    let issuer = Issuer::new("key-scope");
+    let up = Installation::start(&issuer).await;
+    let channel = up.channel().await;
+    let mut cases = CaseServiceClient::new(channel.clone());
+    let mut escalation = EscalationServiceClient::new(channel.clone());
+    let token = |sub: &str, roles: &[&str], team: Option<&str>| {
+        let mut claims = claims("acme", sub, roles);
+        if let Some(team) = team {
+            claims["team"] = json!(team);
+        }
+        issuer.token(&claims)
+    };
+    let lead = token("lead-1", &["supervisor"], None);
+    let ana = token("ana", &["agent"], Some("care"));
+    let ben = token("ben", &["agent"], Some("billing"));
+    let care_lead = token("lead-care", &["supervisor", "agent"], Some("care"));
+
+    // Ana's own case (in billing), one of care's (Tom's), one of billing's (Ben's), and one
+    // nobody has taken yet, of no team.
+    let open = |subject: &'static str| {
+        let mut cases = cases.clone();
+        let lead = lead.clone();
+        async move {
+            let case = Case {
+                customer: Some(Customer { customer_id: "c-9".into(), ..Default::default() }),
+                channel: ContactChannel::Email as i32,
+                subject: subject.into(),
+                description: "The kettle leaks.".into(),
+                ..Default::default()
+            };
+            let request = CreateCaseRequest {
+                parent: "tenants/acme".into(),
+                case: Some(case),
+                request_id: uuid::Uuid::now_v7().to_string(),
+            };
+            cases.create_case(with(Some(&lead), request)).await.expect("create").into_inner().case.expect("case").name
+        }
+    };
+    let (own, cares, billings, queue) =
+        (open("own").await, open("care").await, open("billing").await, open("queue").await);
+    for (name, owner, team) in [(&own, "ana", "billing"), (&cares, "tom", "care"), (&billings, "ben", "billing")] {
+        let request = AssignCaseRequest {
+            name: name.clone(),
+            owner: owner.into(),
+            team: team.into(),
+            reason: "rota".into(),
+            request_id: uuid::Uuid::now_v7().to_string(),
+            ..Default::default()
+        };
+        cases.assign_case(with(Some(&lead), request)).await.expect("assign");
+    }
+
+    let listed = |credential: String| {
+        let mut cases = cases.clone();
+        async move {
+            let request = ListCasesRequest { parent: "tenants/acme".into(), page_size: 100, ..Default::default() };
+            let mut names: Vec<String> = cases
+                .list_cases(with(Some(&credential), request))
+                .await
+                .expect("list")
+                .into_inner()
+                .cases
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let sorted = |names: &[&String]| {
+        let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(listed(ana.clone()).await, sorted(&[&own, &cares, &queue]), "Ana: her own, care's, the queue");
+    assert_eq!(listed(ben.clone()).await, sorted(&[&own, &billings, &queue]), "Ben: billing's, the queue");
+    assert_eq!(listed(care_lead.clone()).await, sorted(&[&cares, &queue]), "care's lead: care's, the queue");
+    assert_eq!(listed(lead.clone()).await, sorted(&[&own, &cares, &billings, &queue]), "a lead of no one team: all");
+
+    // Another team's case does not exist for Ana: not to read, its timeline, or to change.
+    assert_refused(
+        cases.get_case(with(Some(&ana), GetCaseRequest { name: billings.clone() })).await,
+        Code::NotFound,
+        "",
+    );
+    let timeline = ListTimelineEntriesRequest { parent: billings.clone(), ..Default::default() };
+    assert_refused(cases.list_timeline_entries(with(Some(&ana), timeline)).await, Code::NotFound, "");
+    let note = AddTimelineEntryRequest {
+        parent: billings.clone(),
+        entry: Some(TimelineEntry { kind: TimelineEntryKind::Note as i32, text: "peek".into(), ..Default::default() }),
+        request_id: uuid::Uuid::now_v7().to_string(),
+    };
+    assert_refused(cases.add_timeline_entry(with(Some(&ana), note.clone())).await, Code::NotFound, "");
+    cases.add_timeline_entry(with(Some(&ben), note)).await.expect("Ben notes his own case");
+    cases.get_case(with(Some(&ana), GetCaseRequest { name: cares.clone() })).await.expect("her team's case");
+
+    // The escalation service keeps to the same scope once it has seen the cases.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while escalation.get_case_sla(with(Some(&ben), GetCaseSlaRequest { case: billings.clone() })).await.is_err() {
+        assert!(Instant::now() < deadline, "the escalation service never saw the case");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Once it has seen the assignment, Ana is told the case does not exist there either.
+    loop {
+        let sla = GetCaseSlaRequest { case: billings.clone() };
+        match escalation.get_case_sla(with(Some(&ana), sla)).await {
+            Err(status) if status.code() == Code::NotFound => break,
+            other => assert!(Instant::now() < deadline, "Ana still sees billing's clocks: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    escalation.get_case_sla(with(Some(&ben), GetCaseSlaRequest { case: billings.clone() })).await.expect("Ben's");
+    println!("agents see their own, their team's and the unassigned cases; another team's is NOT_FOUND");
     up.stop().await;
 }

@@ -315,7 +315,8 @@ impl ApiKeys {
         if !redress_auth::apikey::verify(&secret, &known.hash) {
             return Err("unknown or revoked api key".into());
         }
-        let roles = known.roles.into_iter().filter(|r| *r != Role::System).collect();
-        Ok(Caller { tenant: known.tenant, actor: known.name, roles })
+        let roles: Vec<Role> = known.roles.into_iter().filter(|r| *r != Role::System).collect();
+        let scope = crate::caller::CaseScope::of(&roles, None);
+        Ok(Caller { tenant: known.tenant, actor: known.name, roles, scope })
     }
 }

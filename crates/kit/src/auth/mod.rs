@@ -150,7 +150,12 @@ impl Authenticator {
                 if headers.contains_key(TENANT_HEADER) {
                     return caller_of(&metadata());
                 }
-                Ok(Caller { tenant: tenant.clone(), actor: "developer".into(), roles: PERSON_ROLES.to_vec() })
+                Ok(Caller {
+                    tenant: tenant.clone(),
+                    actor: "developer".into(),
+                    roles: PERSON_ROLES.to_vec(),
+                    scope: None,
+                })
             }
             Mode::Tokens(tokens) => tokens.identify(headers, metadata).await,
         }
@@ -209,7 +214,8 @@ impl Tokens {
         if claims.sub.is_empty() || claims.sub.len() > 128 {
             return Err(unauthenticated("bearer token refused: its subject must be 1 to 128 characters"));
         }
-        Ok(Caller { tenant, actor: claims.sub, roles: unique })
+        let scope = crate::caller::CaseScope::of(&unique, claims.team);
+        Ok(Caller { tenant, actor: claims.sub, roles: unique, scope })
     }
 }
 

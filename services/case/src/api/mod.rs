@@ -75,9 +75,22 @@ impl CaseApi {
         expected_version: i64,
         command: Command,
     ) -> Result<Mutated, Status> {
+        self.visible(caller, id).await?;
         let actor = actor(caller);
         let intent = Intent { method, request_id, expected_version };
         Ok(self.store.mutate(&caller.tenant, id, intent, &actor, command).await?)
+    }
+
+    /// The case, unless the caller's scope hides it (then NOT_FOUND, as if it did not exist).
+    async fn visible(&self, caller: &Caller, id: Uuid) -> Result<Option<Case>, Status> {
+        if caller.scope.is_none() {
+            return Ok(None);
+        }
+        let case = self.store.get(&caller.tenant, id).await?;
+        if !caller.sees_case(&case.owner, &case.team) {
+            return Err(ApiError::NotFound(case.name).into());
+        }
+        Ok(Some(case))
     }
 
     fn task_of(mutated: &Mutated) -> Result<Task, Status> {
@@ -128,7 +141,10 @@ impl CaseService for CaseApi {
     async fn get_case(&self, request: Request<GetCaseRequest>) -> Result<Response<GetCaseResponse>, Status> {
         let caller = caller(&request)?;
         let id = case_id(&caller, "name", &request.get_ref().name)?;
-        let case = self.store.get(&caller.tenant, id).await?;
+        let case = match self.visible(&caller, id).await? {
+            Some(case) => case,
+            None => self.store.get(&caller.tenant, id).await?,
+        };
         Ok(Response::new(GetCaseResponse { case: Some(case) }))
     }
 
@@ -177,7 +193,11 @@ impl CaseService for CaseApi {
             key
         };
         check(v)?;
-        let found = self.store.list(&caller.tenant, &filter, order, after, limit).await?;
+        let scope = caller
+            .scope
+            .as_ref()
+            .map(|scope| crate::store::Visible { actor: &caller.actor, team: scope.team.as_deref() });
+        let found = self.store.list(&caller.tenant, &filter, order, after, limit, scope).await?;
         let next_page_token = found.last.map(|key| page::encode_case(key, bound)).unwrap_or_default();
         Ok(Response::new(ListCasesResponse { cases: found.cases, next_page_token }))
     }
@@ -307,6 +327,7 @@ impl CaseService for CaseApi {
             position.unwrap_or_default()
         };
         check(v)?;
+        self.visible(&caller, id).await?;
         let (entries, more) = self.store.timeline(&caller.tenant, id, after, limit).await?;
         let next_page_token = match entries.last() {
             Some((position, _)) if more => page::encode_position(*position, bound),

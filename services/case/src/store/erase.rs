@@ -224,7 +224,7 @@ impl Store {
 
 fn humanise(period: Duration) -> String {
     let hours = period.as_secs() / 3600;
-    if hours % 24 == 0 { format!("{} days", hours / 24) } else { format!("{hours} hours") }
+    if hours.is_multiple_of(24) { format!("{} days", hours / 24) } else { format!("{hours} hours") }
 }
 
 /// Runs the retention job every `interval` until `shutdown`.

@@ -59,6 +59,16 @@ pub struct CasePage {
     pub last: Option<page::CaseKey>,
 }
 
+/// The cases a scoped caller may see: their own, their team's, and the unassigned ones of no
+/// team (see `redress_kit::caller::CaseScope`).
+#[derive(Debug, Clone, Copy)]
+pub struct Visible<'a> {
+    /// The caller's staff id.
+    pub actor: &'a str,
+    /// The caller's team.
+    pub team: Option<&'a str>,
+}
+
 /// The case service's store.
 pub struct Store {
     db: DatabaseConnection,
@@ -286,9 +296,19 @@ impl Store {
         order: CaseOrderBy,
         after: Option<page::CaseKey>,
         limit: u64,
+        scope: Option<Visible<'_>>,
     ) -> Result<CasePage, Error> {
         use cases::Column as C;
         let mut query = cases::Entity::find().filter(C::Tenant.eq(tenant.as_str()));
+        if let Some(visible) = scope {
+            let mut seen = Condition::any()
+                .add(C::Owner.eq(visible.actor))
+                .add(Condition::all().add(C::Owner.eq("")).add(C::Team.eq("")));
+            if let Some(team) = visible.team.filter(|t| !t.is_empty()) {
+                seen = seen.add(C::Team.eq(team));
+            }
+            query = query.filter(seen);
+        }
         if !filter.statuses.is_empty() {
             query = query.filter(C::Status.is_in(filter.statuses.clone()));
         }

@@ -291,7 +291,7 @@ impl EscalationService for EscalationApi {
         let caller = caller(&request)?;
         let name = request.into_inner().case;
         let id = case_id(&caller, "case", &name)?;
-        let case = timed_case(&self.store.db, id).await?.filter(|c| c.tenant == caller.tenant.as_str());
+        let case = timed_case(&self.store.db, id).await?.filter(|c| seen_by(&caller, c));
         let Some(case) = case else { return Err(ApiError::NotFound(name).into()) };
         let policy = case.policy.clone();
         let timing = Timing::of(case)?;
@@ -335,7 +335,27 @@ impl EscalationService for EscalationApi {
         let (limit, before) = pages::after(&caller, "escalations", req.page_size, &req.page_token)?;
         let mut query = escalations::Entity::find().filter(escalations::Column::Tenant.eq(caller.tenant.as_str()));
         if !req.case.is_empty() {
-            query = query.filter(escalations::Column::CaseId.eq(case_id(&caller, "case", &req.case)?));
+            let id = case_id(&caller, "case", &req.case)?;
+            if caller.scope.is_some() && !timed_case(&self.store.db, id).await?.is_some_and(|c| seen_by(&caller, &c)) {
+                return Err(ApiError::NotFound(req.case).into());
+            }
+            query = query.filter(escalations::Column::CaseId.eq(id));
+        } else if let Some(scope) = &caller.scope {
+            // Only the escalations of the cases the caller may see.
+            use crate::store::entities::timed_cases::Column as T;
+            let mut seen = sea_orm::Condition::any()
+                .add(T::Owner.eq(caller.actor.as_str()))
+                .add(sea_orm::Condition::all().add(T::Owner.eq("")).add(T::Team.eq("")));
+            if let Some(team) = scope.team.as_deref().filter(|t| !t.is_empty()) {
+                seen = seen.add(T::Team.eq(team));
+            }
+            let visible = sea_orm::sea_query::Query::select()
+                .column(T::CaseId)
+                .from(crate::store::entities::timed_cases::Entity)
+                .and_where(T::Tenant.eq(caller.tenant.as_str()))
+                .cond_where(seen)
+                .to_owned();
+            query = query.filter(escalations::Column::CaseId.in_subquery(visible));
         }
         if let Some(level) = req.level {
             query = query.filter(escalations::Column::Level.eq(level));
@@ -400,7 +420,7 @@ impl EscalationService for EscalationApi {
             })
             .max()
             .unwrap_or(2);
-        let case = timed_case(&self.store.db, id).await?.filter(|c| c.tenant == caller.tenant.as_str());
+        let case = timed_case(&self.store.db, id).await?.filter(|c| seen_by(&caller, c));
         let Some(case) = case else {
             return Err(ApiError::NotFound(req.case).into());
         };
@@ -459,6 +479,9 @@ impl EscalationService for EscalationApi {
             .await
             .map_err(Error::from)?
             .ok_or_else(|| Status::from(ApiError::NotFound(req.name.clone())))?;
+        if caller.scope.is_some() && !timed_case(&txn, row.case_id).await?.is_some_and(|c| seen_by(&caller, &c)) {
+            return Err(ApiError::NotFound(req.name).into());
+        }
         let mut escalation = Escalation::decode(row.document.as_slice())
             .map_err(|e| Status::from(Error::Corrupt(format!("escalation: {e}"))))?;
         let mut plan = Plan::default();
@@ -496,4 +519,10 @@ impl EscalationService for EscalationApi {
         }
         Ok(Response::new(AcknowledgeEscalationResponse { escalation: Some(escalation) }))
     }
+}
+
+/// Whether `case` is the caller's tenant's and within the caller's scope (their own, their
+/// team's, or unassigned), as the escalation service last saw its owner and team.
+fn seen_by(caller: &Caller, case: &crate::store::entities::timed_cases::Model) -> bool {
+    case.tenant == caller.tenant.as_str() && caller.sees_case(&case.owner, &case.team)
 }

@@ -116,7 +116,7 @@ impl NotificationService for NotificationApi {
         let id = owned_id(&caller, "name", name, "notifications")?;
         let id = Uuid::parse_str(id).map_err(|_| not_found(name))?;
         let row = self.store.notification(caller.tenant.as_str(), id).await.map_err(Error::from)?;
-        let row = row.ok_or_else(|| not_found(name))?;
+        let row = row.filter(|row| seen_by(&caller, row)).ok_or_else(|| not_found(name))?;
         Ok(Response::new(GetNotificationResponse { notification: Some(convert::notification(&row)?) }))
     }
 
@@ -158,7 +158,12 @@ impl NotificationService for NotificationApi {
             Some(last) if more => page::encode_id(last.id, bound),
             _ => String::new(),
         };
-        let notifications = rows.iter().map(convert::notification).collect::<Result<Vec<_>, _>>()?;
+        // A scoped caller's page keeps only what they may see, so it may come out short.
+        let notifications = rows
+            .iter()
+            .filter(|row| seen_by(&caller, row))
+            .map(convert::notification)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Response::new(ListNotificationsResponse { notifications, next_page_token }))
     }
 
@@ -286,4 +291,19 @@ impl NotificationService for NotificationApi {
         }
         Ok(Response::new(DeleteRuleResponse { name }))
     }
+}
+
+/// Whether a scoped caller (an agent) may see a notification: one addressed to them, or one
+/// about a case of theirs, of their team or unassigned, as the case stood when the notification
+/// was made. A notification about no case, or sent through the API with no snapshot of its
+/// case, is theirs only if it is addressed to them.
+fn seen_by(caller: &redress_kit::caller::Caller, row: &crate::store::notifications::Row) -> bool {
+    if caller.scope.is_none() || row.recipient == caller.actor {
+        return true;
+    }
+    let snapshot = row
+        .case_snapshot
+        .as_deref()
+        .and_then(|bytes| <redress_proto::case::v1::Case as prost::Message>::decode(bytes).ok());
+    snapshot.is_some_and(|case| caller.sees_case(&case.owner, &case.team))
 }
