@@ -76,6 +76,9 @@ VALUE_SETS = {
         "networkPolicy": {"enabled": False},
         "preStopSleepSeconds": 0,
     },
+    "tls-on": {
+        "tls": {"enabled": True, "secretName": "redress-tls"},
+    },
     "monitoring-on": {
         "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}, "podMonitor": {"enabled": True}},
         "migrations": {"enabled": False},
@@ -189,9 +192,26 @@ def test_rendered_chart(rendered, name):
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports["grpc"] == settings["port"] == PORTS[svc]
         assert ports["metrics"] == 9464
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["grpc"] == {"port": ports["grpc"], "service": ""}, probe
         env = env_of(container)
+        tls = values["tls"]["enabled"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if tls:
+                # The kubelet's gRPC probe speaks no TLS: the plaintext metrics port answers.
+                assert container[probe]["httpGet"] == {"path": "/readyz", "port": "metrics"}, probe
+                assert "grpc" not in container[probe]
+            else:
+                assert container[probe]["grpc"] == {"port": ports["grpc"], "service": ""}, probe
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        if tls:
+            assert mounts["tls"] == {"name": "tls", "mountPath": "/etc/redress/tls", "readOnly": True}
+            assert volumes["tls"] == {"name": "tls", "secret": {"secretName": values["tls"]["secretName"]}}
+            assert {k: env[f"REDRESS_TLS__{k}"]["value"] for k in ("CERT_FILE", "KEY_FILE", "CA_FILE")} == {
+                "CERT_FILE": "/etc/redress/tls/tls.crt", "KEY_FILE": "/etc/redress/tls/tls.key",
+                "CA_FILE": "/etc/redress/tls/ca.crt"}
+        else:
+            assert "tls" not in mounts and "tls" not in volumes
+            assert not [name for name in env if name.startswith("REDRESS_TLS__")]
         listen = env[kit.env_name(f"{svc}.listen")]["value"]
         assert int(listen.rsplit(":", 1)[1]) == ports["grpc"]
         assert env["REDRESS_DATABASE__MIGRATE_ON_START"]["value"] == "false"
@@ -206,7 +226,8 @@ def test_rendered_chart(rendered, name):
         assert env["REDRESS_LOG__FORMAT"]["value"] == values["log"]["format"]
         for peer in ("case", "escalation", "notification"):
             url = urllib.parse.urlsplit(env[f"REDRESS_PEERS__{peer.upper()}"]["value"])
-            assert (url.scheme, url.hostname, url.port) == ("http", f"redress-{peer}", PORTS[peer])
+            scheme = "https" if tls else "http"
+            assert (url.scheme, url.hostname, url.port) == (scheme, f"redress-{peer}", PORTS[peer])
         for var in container["env"]:
             value = var.get("value", "")
             assert not re.search(r"://[^/\s]*:[^/\s]*@", value), f"a credential inline in {var['name']}"
@@ -435,8 +456,12 @@ def test_every_redress_variable_is_a_key_the_binary_accepts(rendered, overlays, 
             effective = kit.flatten(kit.tomllib.loads(done.stdout))
             listen_port = int(effective[f"{svc}.listen"].rsplit(":", 1)[1])
             grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
-            assert listen_port == grpc_port == container["readinessProbe"]["grpc"]["port"]
-            assert container["livenessProbe"]["grpc"]["port"] == container["startupProbe"]["grpc"]["port"] == grpc_port
+            assert listen_port == grpc_port
+            probes = [container[p] for p in ("readinessProbe", "livenessProbe", "startupProbe")]
+            if effective["tls.cert_file"]:
+                assert all(p["httpGet"]["port"] == "metrics" for p in probes), probes
+            else:
+                assert all(p["grpc"]["port"] == grpc_port for p in probes), probes
             assert effective["database.migrate_on_start"] is (where == "k8s/overlays/dev")
             metrics_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "metrics")
             assert effective["metrics.listen"].endswith(f":{metrics_port}")

@@ -258,12 +258,23 @@ Call with (dict "root" $ "component" "case").
 - name: REDRESS_REDIS__KEY_PREFIX
   value: {{ $root.Values.redis.keyPrefix | quote }}
 {{- end }}
+{{- $scheme := ternary "https" "http" $root.Values.tls.enabled }}
+{{- if $root.Values.tls.enabled }}
+- name: REDRESS_TLS__CERT_FILE
+  value: "/etc/redress/tls/tls.crt"
+- name: REDRESS_TLS__KEY_FILE
+  value: "/etc/redress/tls/tls.key"
+- name: REDRESS_TLS__CA_FILE
+  value: "/etc/redress/tls/ca.crt"
+- name: REDRESS_TLS__RELOAD_INTERVAL
+  value: {{ $root.Values.tls.reloadInterval | quote }}
+{{- end }}
 - name: REDRESS_PEERS__CASE
-  value: {{ printf "http://%s-case:%d" $fullname (int64 $root.Values.services.case.port) | quote }}
+  value: {{ printf "%s://%s-case:%d" $scheme $fullname (int64 $root.Values.services.case.port) | quote }}
 - name: REDRESS_PEERS__ESCALATION
-  value: {{ printf "http://%s-escalation:%d" $fullname (int64 $root.Values.services.escalation.port) | quote }}
+  value: {{ printf "%s://%s-escalation:%d" $scheme $fullname (int64 $root.Values.services.escalation.port) | quote }}
 - name: REDRESS_PEERS__NOTIFICATION
-  value: {{ printf "http://%s-notification:%d" $fullname (int64 $root.Values.services.notification.port) | quote }}
+  value: {{ printf "%s://%s-notification:%d" $scheme $fullname (int64 $root.Values.services.notification.port) | quote }}
 - name: {{ include "redress.envName" (printf "%s.listen" .component) }}
   value: {{ printf "0.0.0.0:%d" (int64 $svc.port) | quote }}
 {{- if eq .component "analytics" }}
@@ -294,12 +305,19 @@ Call with (dict "root" $ "component" "case").
 {{- end }}
 
 {{/*
-A probe: the native gRPC probe on the service's port, with timings from values.
+A probe, with timings from values: the native gRPC probe on the service's port, or, with TLS
+on (the kubelet's gRPC probe speaks no TLS), GET /readyz on the plaintext metrics port.
 */}}
 {{- define "redress.probe" -}}
+{{- if .tls }}
+httpGet:
+  path: /readyz
+  port: metrics
+{{- else }}
 grpc:
   port: {{ int64 .port }}
   service: ""
+{{- end }}
 periodSeconds: {{ int64 .timing.periodSeconds }}
 timeoutSeconds: {{ int64 .timing.timeoutSeconds }}
 failureThreshold: {{ int64 .timing.failureThreshold }}

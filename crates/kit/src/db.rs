@@ -98,6 +98,23 @@ fn migration_lock_key(kind: ServiceKind) -> i64 {
     0x7265_6472_6573_7300 + ServiceKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as i64
 }
 
+/// Runs a migration's script, the PostgreSQL or the SQLite one by the connection's backend,
+/// one `;`-separated statement at a time.
+pub async fn run_script(
+    db: &sea_orm_migration::SchemaManagerConnection<'_>,
+    postgres: &str,
+    sqlite: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let script = match db.get_database_backend() {
+        DatabaseBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        db.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
+
 /// A readiness check: the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
     let statement = Statement::from_string(db.get_database_backend(), "SELECT 1");

@@ -197,7 +197,7 @@ pub async fn serve(
     let services: Vec<&str> = checks.iter().map(|(k, _)| k.key()).collect();
     tracing::info!(%addr, services = %services.join(","), "grpc server listening");
 
-    let readiness = tokio::spawn(watch_readiness(reporter.clone(), checks, shutdown.clone()));
+    let readiness = tokio::spawn(watch_readiness(addr, reporter.clone(), checks, shutdown.clone()));
 
     let drain_started = {
         let shutdown = shutdown.clone();
@@ -247,13 +247,34 @@ pub async fn serve(
     Ok(())
 }
 
+/// Whether each gRPC server of this process has every service SERVING, by address.
+static READY: std::sync::Mutex<Vec<(SocketAddr, bool)>> = std::sync::Mutex::new(Vec::new());
+
+fn set_ready(addr: SocketAddr, ready: bool) {
+    let mut servers = READY.lock().unwrap_or_else(|e| e.into_inner());
+    match servers.iter_mut().find(|(a, _)| *a == addr) {
+        Some(entry) => entry.1 = ready,
+        None => servers.push((addr, ready)),
+    }
+}
+
+/// Whether this process serves: it has a gRPC server and every service on each of them is
+/// SERVING. What `GET /readyz` on the metrics port answers, for probes that cannot speak gRPC
+/// over TLS.
+pub fn serving() -> bool {
+    let servers = READY.lock().unwrap_or_else(|e| e.into_inner());
+    !servers.is_empty() && servers.iter().all(|(_, ready)| *ready)
+}
+
 /// Runs the readiness checks: quickly until a service is ready, then every few seconds, and
 /// flips its health status as they pass or fail. Everything turns NOT_SERVING on shutdown.
 async fn watch_readiness(
+    addr: SocketAddr,
     reporter: HealthReporter,
     checks: Vec<(ServiceKind, Vec<(String, Check)>)>,
     shutdown: CancellationToken,
 ) {
+    set_ready(addr, false);
     let mut ready = vec![false; checks.len()];
     let mut reasons: Vec<Option<String>> = vec![None; checks.len()];
     let mut overall = false;
@@ -294,6 +315,7 @@ async fn watch_readiness(
         if all != overall {
             let status = if all { ServingStatus::Serving } else { ServingStatus::NotServing };
             reporter.set_service_status("", status).await;
+            set_ready(addr, all);
             overall = all;
         }
         let pause = if all { Duration::from_secs(5) } else { Duration::from_millis(200) };
@@ -302,6 +324,7 @@ async fn watch_readiness(
             () = tokio::time::sleep(pause) => {}
         }
     }
+    set_ready(addr, false);
     reporter.set_service_status("", ServingStatus::NotServing).await;
     for (kind, _) in &checks {
         reporter.set_service_status(kind.grpc_name(), ServingStatus::NotServing).await;

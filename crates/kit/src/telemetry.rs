@@ -99,17 +99,30 @@ impl Telemetry {
         &self.registry
     }
 
-    /// Serves `GET /metrics` in the Prometheus text format until `shutdown` fires.
-    /// Returns the bound address.
+    /// Serves `GET /metrics` in the Prometheus text format, and `GET /readyz` (200 while every
+    /// service of the process is SERVING, else 503) and `GET /livez` (200), until `shutdown`
+    /// fires. Returns the bound address.
     pub async fn serve_metrics(&self, listen: SocketAddr, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
         let registry = self.registry.clone();
-        let app = axum::Router::new().route(
-            "/metrics",
-            axum::routing::get(move || {
-                let registry = registry.clone();
-                async move { render_metrics(&registry) }
-            }),
-        );
+        let app = axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let registry = registry.clone();
+                    async move { render_metrics(&registry) }
+                }),
+            )
+            .route(
+                "/readyz",
+                axum::routing::get(|| async {
+                    if crate::server::serving() {
+                        (axum::http::StatusCode::OK, "ready\n")
+                    } else {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+                    }
+                }),
+            )
+            .route("/livez", axum::routing::get(|| async { "alive\n" }));
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding metrics.listen {listen}"))?;
         let addr = listener.local_addr()?;

@@ -181,6 +181,11 @@ async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
     let _ = analytics.get_overview(redress_proto::analytics::v1::GetOverviewRequest::default()).await;
     let metrics = http_get(metrics_port, "/metrics").await;
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    // Probes that cannot speak gRPC (over TLS) ask the metrics port instead.
+    let ready = http_get(metrics_port, "/readyz").await;
+    assert!(ready.starts_with("HTTP/1.1 200") && ready.ends_with("ready\n"), "{ready}");
+    let alive = http_get(metrics_port, "/livez").await;
+    assert!(alive.starts_with("HTTP/1.1 200"), "{alive}");
     let line = metrics
         .lines()
         .find(|l| l.starts_with("rpc_server_call_duration_seconds_count") && l.contains("rpc_method=\"GetOverview\""))

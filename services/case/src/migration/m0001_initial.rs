@@ -4,7 +4,6 @@
 //! and orders by beside it. Timeline entries are append-only. Events are inserted with no
 //! sequence; the sequencer numbers them in commit order (see `store::log`).
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 /// The first schema.
@@ -141,14 +140,6 @@ CREATE TABLE playbooks (
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let script = match db.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES,
-            _ => SQLITE,
-        };
-        for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        redress_kit::db::run_script(manager.get_connection(), POSTGRES, SQLITE).await
     }
 }

@@ -1,7 +1,6 @@
 //! Erasures of personal data: which cases have been anonymised, and the audit record of each
 //! erasure (who, when, why, which cases; no contact details).
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 /// Erasures.
@@ -44,14 +43,6 @@ CREATE INDEX erasures_by_tenant ON erasures (tenant, id)
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let script = match db.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES,
-            _ => SQLITE,
-        };
-        for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        redress_kit::db::run_script(manager.get_connection(), POSTGRES, SQLITE).await
     }
 }

@@ -5,7 +5,6 @@
 //! returns the first answer and a retry after a crash carries out the same plan. Survey
 //! responses are kept whether or not they opened a case.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 /// The first schema.
@@ -86,14 +85,6 @@ CREATE INDEX survey_responses_by_time ON survey_responses (tenant, respond_time,
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let script = match db.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES,
-            _ => SQLITE,
-        };
-        for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        redress_kit::db::run_script(manager.get_connection(), POSTGRES, SQLITE).await
     }
 }

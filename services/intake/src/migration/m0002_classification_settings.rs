@@ -1,7 +1,6 @@
 //! Each tenant's classification settings: the encoded `ClassificationSettings` with the
 //! fields the tenant has set, and when it last changed them.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 /// Adds the classification settings.
@@ -34,12 +33,6 @@ CREATE TABLE classification_settings (
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let script = match db.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES,
-            _ => SQLITE,
-        };
-        db.execute_unprepared(script).await?;
-        Ok(())
+        redress_kit::db::run_script(manager.get_connection(), POSTGRES, SQLITE).await
     }
 }

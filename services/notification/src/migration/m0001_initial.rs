@@ -4,7 +4,6 @@
 //! `next_attempt_time` reached and no live claim) are claimed by workers, delivered, and their
 //! outcome recorded. `(tenant, request_id)` is unique, so one idempotency key makes one row.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 /// The first schema.
@@ -141,14 +140,6 @@ CREATE INDEX rules_by_tenant ON rules (tenant, id);
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let script = match db.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES,
-            _ => SQLITE,
-        };
-        for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        redress_kit::db::run_script(manager.get_connection(), POSTGRES, SQLITE).await
     }
 }
