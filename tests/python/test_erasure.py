@@ -1,12 +1,13 @@
-"""Erasing a customer's personal data across five `redress serve` processes, as five
-Deployments of the Helm chart run them, against real PostgreSQL, Redis and an SMTP server.
+"""Erasing customers' personal data across five `redress serve` processes, as five Deployments
+of the Helm chart run them, against real PostgreSQL, Redis and an SMTP server.
 
-A customer files two complaints and a glowing survey; she is acknowledged by email, and her
-first case breaches its first-response clock, so the team lead is alerted by email with its
-subject. A second customer's complaint stands beside hers. An admin then erases her personal
-data with CaseService.EraseCustomer. Afterwards no service's API returns her name, email, phone
-or words, no table of any service stores them, and Redis holds no key naming her. The analytics
-totals are what they were, and the other customer's data is untouched."""
+Zofia files two complaints and a glowing survey. She is acknowledged by email, and her first
+case breaches its first-response clock, so the team lead is alerted by email with its subject.
+Piotr has no case at all: he only praised the shop in a survey, whose comment intake keeps.
+Ben's complaint stands beside theirs. An admin erases Zofia's and Piotr's personal data with
+CaseService.EraseCustomer. Afterwards no service's API returns their names, contact details or
+words, no table of any service stores them, and Redis holds no key naming them. The analytics
+totals are what they were, and Ben's data is untouched."""
 
 import time
 
@@ -21,7 +22,7 @@ from test_five_processes import (  # noqa: F401  (cluster is a fixture)
 # Her name, contact details and words, as they would be written to a table or returned.
 PERSONAL = ["Zofia", "Kowalczyk", "zofia.k@example.org", "+48601234567", "Zanzibar blender",
             "filled my kitchen with smoke", "77812", "my money back", "pouring rain", "soaked through",
-            "Lovely quick reply from Marta"]
+            "Lovely quick reply from Marta", "the Gdansk store was wonderful"]
 
 
 def personal_in(text: str) -> list:
@@ -91,6 +92,13 @@ def test_an_erased_customer_is_gone_from_every_service_and_the_totals_stay(clust
             customer=zofia, scale=pb.case.SURVEY_SCALE_CSAT, score=5,
             comment="Lovely quick reply from Marta, thank you")), metadata=CONTACT_CENTRE, timeout=15)
     assert not survey.case, "a promoter opens no case"
+    # A customer who only ever praised the shop: no case of theirs, a comment kept by intake.
+    piotr = pb.common.Customer(customer_id="cust-piotr", display_name="Piotr Nowak")
+    praise = api.intake.SubmitSurveyResponse(pb.intake.SubmitSurveyResponseRequest(
+        parent=PARENT, request_id=rid(), survey_response=pb.intake.SurveyResponse(
+            customer=piotr, scale=pb.case.SURVEY_SCALE_NPS, score=10,
+            comment="the Gdansk store was wonderful")), metadata=CONTACT_CENTRE, timeout=15)
+    assert not praise.case
     ben = pb.common.Customer(customer_id="cust-ben", display_name="Ben Okafor", email="ben@example.com")
     bens = api.intake.SubmitComplaint(pb.intake.SubmitComplaintRequest(
         parent=PARENT, request_id=rid(), complaint=pb.intake.Complaint(
@@ -120,6 +128,10 @@ def test_an_erased_customer_is_gone_from_every_service_and_the_totals_stay(clust
     erasure = api.case.EraseCustomer(request, metadata=ADMIN, timeout=20).erasure
     assert sorted(erasure.cases) == sorted([first.case, second.case]), erasure
     assert api.case.EraseCustomer(request, metadata=ADMIN, timeout=20).erasure == erasure
+    caseless = api.case.EraseCustomer(pb.cases.EraseCustomerRequest(
+        parent=PARENT, customer_id="cust-piotr", reason="GDPR article 17 request, ticket 4712", request_id=rid()),
+        metadata=ADMIN, timeout=20).erasure
+    assert not caseless.cases, "Piotr has no case; intake still purges his survey comment"
     started = time.monotonic()
 
     # Every service purges its copies from the event log.
@@ -162,5 +174,5 @@ def test_an_erased_customer_is_gone_from_every_service_and_the_totals_stay(clust
     assert exported(api, pb) == rows, "the export's rows are unchanged"
     assert not personal_in(str(rows))
     listed = api.case.ListErasures(pb.cases.ListErasuresRequest(parent=PARENT), metadata=ADMIN, timeout=10).erasures
-    assert list(listed) == [erasure], listed
+    assert list(listed) == [caseless, erasure], listed
     assert not personal_in(str(erasure)), "the audit holds no contact details"

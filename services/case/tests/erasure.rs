@@ -246,6 +246,11 @@ async fn erasing_a_customer_leaves_nothing_of_them_and_keeps_the_counts(backend:
     let req = admin.req(EraseCustomerRequest { ..erase("cust-42", "", "", "second request", &rid()) });
     let none = admin.inner.erase_customer(req).await.expect("erase again").into_inner().erasure.expect("erasure");
     assert!(none.cases.is_empty(), "nothing left to erase: {none:?}");
+    let events = all_events(&agent, 3).await;
+    let announced: Vec<&CaseEvent> =
+        events.iter().filter(|e| e.r#type == CaseEventType::PersonalDataErased as i32 && e.case.is_none()).collect();
+    assert_eq!(announced.len(), 1, "an erasure that finds no case is announced without one");
+    assert_eq!(announced[0].erasure.as_ref(), Some(&none));
     let req = admin.req(ListErasuresRequest { parent: "tenants/acme".into(), page_size: 1, ..Default::default() });
     let page = admin.inner.list_erasures(req).await.expect("list").into_inner();
     assert_eq!(

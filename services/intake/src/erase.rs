@@ -54,12 +54,24 @@ fn redact_response(method: &str, response: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
-/// Purges what intake keeps of the customer of the erased case in `event`.
+/// Purges what intake keeps of the customer of the erased case in `event` (or, for an erasure
+/// that found no case of theirs, of the customer it names).
 pub async fn erase(txn: &impl ConnectionTrait, event: &CaseEvent) -> Result<(), sea_orm::DbErr> {
-    let Some(case) = event.case.as_ref() else { return Ok(()) };
     let backend = txn.get_database_backend();
-    let anonymous = case.customer.as_ref().map(|c| c.customer_id.clone()).unwrap_or_default();
     let customer_id = event.erasure.as_ref().map(|e| e.customer_id.clone()).unwrap_or_default();
+    let Some(case) = event.case.as_ref() else {
+        if !customer_id.is_empty() {
+            txn.execute_raw(statement(
+                backend,
+                "UPDATE survey_responses SET comment = CASE WHEN comment = '' THEN '' ELSE $1 END, customer_id = $2, \
+                 external_reference = '' WHERE tenant = $3 AND customer_id = $4",
+                vec![ERASED.into(), "erased".into(), event.tenant.as_str().into(), customer_id.into()],
+            ))
+            .await?;
+        }
+        return Ok(());
+    };
+    let anonymous = case.customer.as_ref().map(|c| c.customer_id.clone()).unwrap_or_default();
     txn.execute_raw(statement(
         backend,
         "UPDATE survey_responses SET comment = CASE WHEN comment = '' THEN '' ELSE $1 END, customer_id = $2, \

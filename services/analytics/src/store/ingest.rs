@@ -49,7 +49,10 @@ pub async fn apply(db: &impl ConnectionTrait, events: &[CaseEvent], ingest_us: M
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for event in events {
         let Some(folded) = fold(event) else {
-            tracing::warn!(sequence = event.sequence, "case event without a case; skipped");
+            // An erasure that found no case of the customer says so without a case.
+            if event.r#type != redress_proto::case::v1::CaseEventType::PersonalDataErased as i32 {
+                tracing::warn!(sequence = event.sequence, "case event without a case; skipped");
+            }
             continue;
         };
         event_rows.push(event_values(&folded.event, ingest_us));

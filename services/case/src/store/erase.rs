@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use prost::Message;
 use redress_kit::TenantId;
-use redress_proto::case::v1::{Case, CaseEvent, Erasure, ErasureTrigger, TimelineEntry};
+use redress_proto::case::v1::{Case, CaseEvent, CaseEventType, Erasure, ErasureTrigger, TimelineEntry};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
     Statement, TransactionTrait, Value,
@@ -116,6 +116,11 @@ impl Store {
                 txn.rollback().await?;
                 continue;
             }
+            if ids.is_empty() && !erasure.customer_id.is_empty() {
+                // No case of theirs, but other services may hold what they sent without one
+                // (a survey response): the erasure is announced on its own.
+                announce(&txn, tenant, id, &erasure, actor, now).await?;
+            }
             let inserted = txn
                 .execute_raw(sql(
                     txn.get_database_backend(),
@@ -136,7 +141,7 @@ impl Store {
                 continue;
             }
             txn.commit().await?;
-            if !ids.is_empty() {
+            if !ids.is_empty() || !erasure.customer_id.is_empty() {
                 self.log.written();
             }
             return Ok(erasure);
@@ -261,6 +266,38 @@ async fn find_erasure(
     let Some(row) = row else { return Ok(None) };
     let document: Vec<u8> = row.try_get("", "document")?;
     Ok(Some(Erasure::decode(document.as_slice()).map_err(|e| Error::Corrupt(format!("erasure: {e}")))?))
+}
+
+/// Writes a PERSONAL_DATA_ERASED event with no case, keyed by the erasure's id, for an erasure
+/// that found no case of the customer.
+async fn announce(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    id: Uuid,
+    erasure: &Erasure,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let event = CaseEvent {
+        event_id: Uuid::now_v7().to_string(),
+        tenant: tenant.as_str().to_string(),
+        r#type: CaseEventType::PersonalDataErased as i32,
+        event_time: Some(domain::commands::timestamp(now)),
+        actor: actor.id.clone(),
+        erasure: Some(erasure.clone()),
+        ..CaseEvent::default()
+    };
+    let row = events::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        sequence: Set(None),
+        tenant: Set(tenant.as_str().to_string()),
+        case_id: Set(id),
+        event_type: Set(event.r#type),
+        event_time: Set(now),
+        payload: Set(event.encode_to_vec()),
+    };
+    events::Entity::insert(row).exec_without_returning(txn).await?;
+    Ok(())
 }
 
 /// The not yet erased cases of `subject`.
