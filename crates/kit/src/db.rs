@@ -13,6 +13,9 @@ use sea_orm_migration::MigratorTrait;
 use crate::ServiceKind;
 use crate::config::{Config, parse_duration};
 
+/// How long a pooled connection may sit idle before it is pinged on checkout.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 /// Connects `kind` to its database, as configured.
 pub async fn connect(config: &Config, kind: ServiceKind) -> anyhow::Result<DatabaseConnection> {
     let url = config.database_url(kind);
@@ -33,6 +36,11 @@ pub async fn connect_url(
         .min_connections(1)
         .acquire_timeout(acquire_timeout)
         .connect_timeout(Duration::from_secs(5))
+        // A connection in steady use is not pinged before each statement (a round trip per
+        // statement); one idle long enough to have been dropped by a proxy or a restart is.
+        // A hot connection that broke fails its statement as UNAVAILABLE, which the caller
+        // retries with the same request_id.
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_path(url).and_then(|p| Path::new(&p).parent().map(Path::to_path_buf))

@@ -191,8 +191,12 @@ fn is_transient(error: &sea_orm::sqlx::Error) -> bool {
         E::Database(db) => {
             let code = db.code().unwrap_or_default();
             // 40001 serialization_failure, 40P01 deadlock_detected, 57014 query_canceled,
-            // 55P03 lock_not_available; SQLite 5 BUSY, 6 LOCKED, 517 BUSY_SNAPSHOT.
-            matches!(code.as_ref(), "40001" | "40P01" | "57014" | "55P03" | "5" | "6" | "517")
+            // 55P03 lock_not_available, 57P01 admin_shutdown, 57P02 crash_shutdown,
+            // 57P03 cannot_connect_now; SQLite 5 BUSY, 6 LOCKED, 517 BUSY_SNAPSHOT.
+            matches!(
+                code.as_ref(),
+                "40001" | "40P01" | "57014" | "55P03" | "57P01" | "57P02" | "57P03" | "5" | "6" | "517"
+            )
         }
         _ => false,
     }

@@ -10,8 +10,16 @@
 //!
 //! Writers wake their own process's sequencer; the sequencer announces the new head to the
 //! process's readers and, on PostgreSQL, to other replicas with `NOTIFY`.
+//!
+//! Numbering an event leaves its unnumbered version behind in the index of unnumbered
+//! events until the table is vacuumed, so a pass that searched that index from the start
+//! would step over every event numbered since the last vacuum. A pass therefore searches
+//! above a floor: the highest id that existed [`FLOOR_LAG`] ago, below which every event
+//! whose transaction took less than that from insert to commit has been numbered. Every
+//! [`FULL_PASS_EVERY`] a pass searches from the start, for any slower transaction.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prost::Message;
@@ -20,6 +28,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
 };
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// The PostgreSQL channel on which sequencers announce a new head.
@@ -28,17 +37,64 @@ pub const CHANNEL: &str = "redress_case_sequenced";
 const SEQUENCER_LOCK: i64 = 0x7265_6472_6573_7331;
 /// The most events numbered in one pass.
 const BATCH: i64 = 10_000;
+/// How long after an id existed a pass may search above it.
+pub const FLOOR_LAG: Duration = Duration::from_secs(10);
+/// How often a pass searches every unnumbered event, whatever its id.
+pub const FULL_PASS_EVERY: Duration = Duration::from_secs(60);
 
 /// What connects writers, the sequencer and readers within a process.
 pub struct Log {
     wake: Notify,
     head: watch::Sender<i64>,
+    floor: Mutex<Floor>,
+}
+
+/// Where the sequencer's passes search from.
+struct Floor {
+    /// The highest id at the end of recent passes, oldest first.
+    seen: VecDeque<(Instant, i64)>,
+    /// The id below which passes skip, until the next full pass.
+    floor: i64,
+    /// When the last full pass began.
+    full: Option<Instant>,
+}
+
+impl Floor {
+    /// The id the pass beginning at `now` searches above.
+    fn start(&mut self, now: Instant) -> i64 {
+        if self.full.is_none_or(|at| now.duration_since(at) >= FULL_PASS_EVERY) {
+            self.full = Some(now);
+            return 0;
+        }
+        while let Some(&(at, top)) = self.seen.front() {
+            if now.duration_since(at) < FLOOR_LAG {
+                break;
+            }
+            self.floor = self.floor.max(top);
+            self.seen.pop_front();
+        }
+        self.floor
+    }
+
+    /// Notes that at `now` the highest id was `top`.
+    fn saw(&mut self, now: Instant, top: i64) {
+        match self.seen.back_mut() {
+            // One entry per tenth of the lag is enough.
+            Some((at, last)) if now.duration_since(*at) < FLOOR_LAG / 10 => *last = (*last).max(top),
+            _ => self.seen.push_back((now, top)),
+        }
+    }
 }
 
 impl Log {
     /// A log whose head is `head`.
     pub fn new(head: i64) -> Arc<Self> {
-        Arc::new(Self { wake: Notify::new(), head: watch::Sender::new(head) })
+        let floor = Floor { seen: VecDeque::new(), floor: 0, full: None };
+        Arc::new(Self { wake: Notify::new(), head: watch::Sender::new(head), floor: Mutex::new(floor) })
+    }
+
+    fn floor(&self) -> std::sync::MutexGuard<'_, Floor> {
+        self.floor.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Tells the sequencer that events were committed.
@@ -73,6 +129,12 @@ struct Head {
     head: Option<i64>,
 }
 
+#[derive(Debug, FromQueryResult)]
+struct HeadAndTop {
+    head: Option<i64>,
+    top: Option<i64>,
+}
+
 /// The highest sequence in the database.
 pub async fn read_head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let backend = db.get_database_backend();
@@ -84,7 +146,13 @@ pub async fn read_head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 
 /// Numbers the committed, unnumbered events. Returns how many were numbered.
 pub async fn sequence_pass(db: &DatabaseConnection, log: &Log) -> Result<u64, DbErr> {
+    sequence_pass_at(db, log, Instant::now()).await
+}
+
+/// A pass as if begun at `now`.
+async fn sequence_pass_at(db: &DatabaseConnection, log: &Log, now: Instant) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
+    let floor = log.floor().start(now);
     let txn = db.begin().await?;
     if backend == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_string(backend, format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")))
@@ -93,17 +161,24 @@ pub async fn sequence_pass(db: &DatabaseConnection, log: &Log) -> Result<u64, Db
     let update = format!(
         "WITH todo AS (
              SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn
-             FROM (SELECT id FROM events WHERE sequence IS NULL ORDER BY id LIMIT {BATCH}) AS pending
+             FROM (SELECT id FROM events WHERE sequence IS NULL AND id > {floor} ORDER BY id LIMIT {BATCH}) AS pending
          ),
          base AS (SELECT COALESCE(MAX(sequence), 0) AS m FROM events)
          UPDATE events SET sequence = base.m + todo.rn FROM todo, base WHERE events.id = todo.id"
     );
     let numbered = txn.execute_raw(Statement::from_string(backend, update)).await?.rows_affected();
+    let row = HeadAndTop::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT MAX(sequence) AS head, MAX(id) AS top FROM events",
+    ))
+    .one(&txn)
+    .await?;
+    let (head, top) = row.map(|r| (r.head.unwrap_or(0), r.top.unwrap_or(0))).unwrap_or((0, 0));
     if numbered == 0 {
         txn.rollback().await?;
+        log.floor().saw(now, top);
         return Ok(0);
     }
-    let head = read_head(&txn).await?;
     if backend == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
@@ -113,6 +188,7 @@ pub async fn sequence_pass(db: &DatabaseConnection, log: &Log) -> Result<u64, Db
         .await?;
     }
     txn.commit().await?;
+    log.floor().saw(now, top);
     log.advance(head);
     Ok(numbered)
 }
@@ -227,5 +303,81 @@ fn placeholder(backend: DatabaseBackend, n: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${n}"),
         _ => "?".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redress_kit::ServiceKind;
+    use redress_testkit::{Backend, TestStore};
+
+    use super::*;
+
+    #[test]
+    fn the_floor_trails_the_ids_seen_and_drops_for_a_full_pass() {
+        let mut floor = Floor { seen: VecDeque::new(), floor: 0, full: None };
+        let t0 = Instant::now();
+        assert_eq!(floor.start(t0), 0, "the first pass is a full one");
+        floor.saw(t0, 100);
+        floor.saw(t0 + Duration::from_secs(5), 200);
+        assert_eq!(floor.start(t0 + Duration::from_secs(9)), 0, "nothing is old enough yet");
+        assert_eq!(floor.start(t0 + FLOOR_LAG), 100);
+        assert_eq!(floor.start(t0 + Duration::from_secs(16)), 200);
+        assert_eq!(floor.start(t0 + FULL_PASS_EVERY), 0, "a full pass");
+        assert_eq!(floor.start(t0 + FULL_PASS_EVERY + Duration::from_secs(1)), 200);
+    }
+
+    async fn event(db: &impl ConnectionTrait) {
+        db.execute_unprepared(
+            "INSERT INTO events (sequence, tenant, case_id, event_type, event_time, payload)
+             VALUES (NULL, 't', gen_random_uuid(), 1, now(), ''::bytea)",
+        )
+        .await
+        .expect("insert an event");
+    }
+
+    async fn unnumbered(db: &DatabaseConnection) -> Vec<i64> {
+        #[derive(FromQueryResult)]
+        struct Id {
+            id: i64,
+        }
+        let sql = "SELECT id FROM events WHERE sequence IS NULL ORDER BY id";
+        let rows = Id::find_by_statement(Statement::from_string(db.get_database_backend(), sql)).all(db).await;
+        rows.expect("unnumbered events").into_iter().map(|r| r.id).collect()
+    }
+
+    /// An event whose transaction commits after the floor passed its id waits for the next
+    /// full pass, and is numbered after the events before it became visible.
+    #[tokio::test]
+    async fn a_slow_transaction_is_numbered_by_the_next_full_pass() {
+        let store = TestStore::create(Backend::Postgres).await;
+        let db = redress_kit::db::connect_url(&store.url, ServiceKind::Case, 4, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        redress_kit::db::migrate::<crate::migration::Migrator>(&db, ServiceKind::Case, &store.url)
+            .await
+            .expect("migrate");
+        let log = Log::new(0);
+        let t0 = Instant::now();
+
+        let slow = db.begin().await.expect("begin");
+        event(&slow).await;
+        event(&db).await;
+        assert_eq!(sequence_pass_at(&db, &log, t0).await.expect("pass"), 1);
+        assert_eq!(log.head(), 1);
+
+        event(&db).await;
+        let later = t0 + FLOOR_LAG + Duration::from_secs(1);
+        assert_eq!(sequence_pass_at(&db, &log, later).await.expect("pass"), 1, "above the floor");
+        slow.commit().await.expect("commit");
+        let skipped = unnumbered(&db).await;
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(sequence_pass_at(&db, &log, later).await.expect("pass"), 0, "below the floor: skipped");
+
+        assert_eq!(sequence_pass_at(&db, &log, t0 + FULL_PASS_EVERY).await.expect("pass"), 1, "the full pass");
+        assert!(unnumbered(&db).await.is_empty());
+        assert_eq!(log.head(), 3);
+        let events = read(&db, 0, 3, None, &[], 10).await.expect("read");
+        assert_eq!(events.len(), 3);
     }
 }
