@@ -38,9 +38,13 @@ const SEQUENCER_LOCK: i64 = 0x7265_6472_6573_7331;
 /// The most events numbered in one pass.
 const BATCH: i64 = 10_000;
 /// How long after an id existed a pass may search above it.
-pub const FLOOR_LAG: Duration = Duration::from_secs(10);
+pub const FLOOR_LAG: Duration = Duration::from_secs(2);
+/// The least time from the start of one pass to the start of the next: under load, one pass
+/// numbers the events of many writers instead of each writer's event having a pass (and a
+/// commit) of its own.
+pub const PASS_GAP: Duration = Duration::from_millis(10);
 /// How often a pass searches every unnumbered event, whatever its id.
-pub const FULL_PASS_EVERY: Duration = Duration::from_secs(60);
+pub const FULL_PASS_EVERY: Duration = Duration::from_secs(10);
 
 /// What connects writers, the sequencer and readers within a process.
 pub struct Log {
@@ -167,25 +171,23 @@ async fn sequence_pass_at(db: &DatabaseConnection, log: &Log, now: Instant) -> R
          UPDATE events SET sequence = base.m + todo.rn FROM todo, base WHERE events.id = todo.id"
     );
     let numbered = txn.execute_raw(Statement::from_string(backend, update)).await?.rows_affected();
-    let row = HeadAndTop::find_by_statement(Statement::from_string(
-        backend,
-        "SELECT MAX(sequence) AS head, MAX(id) AS top FROM events",
-    ))
-    .one(&txn)
-    .await?;
+    // The new head, announced to other replicas in the same statement on PostgreSQL.
+    let select = if numbered > 0 && backend == DatabaseBackend::Postgres {
+        Statement::from_sql_and_values(
+            backend,
+            "SELECT s.head, s.top, pg_notify($1, s.head::text) AS announced
+             FROM (SELECT MAX(sequence) AS head, MAX(id) AS top FROM events) AS s",
+            [Value::from(CHANNEL)],
+        )
+    } else {
+        Statement::from_string(backend, "SELECT MAX(sequence) AS head, MAX(id) AS top FROM events")
+    };
+    let row = HeadAndTop::find_by_statement(select).one(&txn).await?;
     let (head, top) = row.map(|r| (r.head.unwrap_or(0), r.top.unwrap_or(0))).unwrap_or((0, 0));
     if numbered == 0 {
         txn.rollback().await?;
         log.floor().saw(now, top);
         return Ok(0);
-    }
-    if backend == DatabaseBackend::Postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT pg_notify($1, $2)",
-            [Value::from(CHANNEL), Value::from(head.to_string())],
-        ))
-        .await?;
     }
     txn.commit().await?;
     log.floor().saw(now, top);
@@ -199,6 +201,7 @@ pub async fn run_sequencer(store: Arc<super::Store>, shutdown: CancellationToken
     let log = store.log().clone();
     let mut failures = 0u32;
     loop {
+        let started = Instant::now();
         match store.sequence().await {
             Ok(n) if n as i64 == BATCH => continue,
             Ok(_) => failures = 0,
@@ -216,6 +219,11 @@ pub async fn run_sequencer(store: Arc<super::Store>, shutdown: CancellationToken
             () = shutdown.cancelled() => return Ok(()),
             () = log.wake.notified() => {}
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        // Writers committing while a pass runs are numbered together by the next one.
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep_until(started + PASS_GAP) => {}
         }
     }
 }
@@ -319,12 +327,13 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(floor.start(t0), 0, "the first pass is a full one");
         floor.saw(t0, 100);
-        floor.saw(t0 + Duration::from_secs(5), 200);
-        assert_eq!(floor.start(t0 + Duration::from_secs(9)), 0, "nothing is old enough yet");
+        let half = FLOOR_LAG / 2;
+        floor.saw(t0 + half, 200);
+        assert_eq!(floor.start(t0 + half), 0, "nothing is old enough yet");
         assert_eq!(floor.start(t0 + FLOOR_LAG), 100);
-        assert_eq!(floor.start(t0 + Duration::from_secs(16)), 200);
+        assert_eq!(floor.start(t0 + FLOOR_LAG + half), 200);
         assert_eq!(floor.start(t0 + FULL_PASS_EVERY), 0, "a full pass");
-        assert_eq!(floor.start(t0 + FULL_PASS_EVERY + Duration::from_secs(1)), 200);
+        assert_eq!(floor.start(t0 + FULL_PASS_EVERY + half), 200);
     }
 
     async fn event(db: &impl ConnectionTrait) {
