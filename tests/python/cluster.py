@@ -10,10 +10,12 @@ redis://127.0.0.1:6379). When either cannot be reached, the test fails saying wh
 
 from __future__ import annotations
 
+import collections
 import email
 import email.policy
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -193,13 +195,60 @@ class SmtpSink:
         self.controller.stop()
 
 
+# --- Callers --------------------------------------------------------------------------------
+
+
+class ApiKeyInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                        grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Authenticates each call the way a contact-centre system or a BI tool does in `tokens`
+    mode. A test names its caller with `x-redress-tenant`, `x-redress-actor` and
+    `x-redress-roles`; those headers are replaced by what `credentials(tenant, actor, roles)`
+    gives: `authorization: Bearer <api key>` with the key issued to that caller, or, for the
+    `system` role, the service token and the tenant, as one redress service calls another.
+    Calls naming no caller (health checks) pass unchanged."""
+
+    NAMES = ("x-redress-tenant", "x-redress-actor", "x-redress-roles")
+
+    def __init__(self, credentials) -> None:
+        self.credentials = credentials
+
+    def _details(self, details):
+        metadata = list(details.metadata or [])
+        named = {k: v for k, v in metadata if k in self.NAMES}
+        if not named:
+            return details
+        assert set(named) == set(self.NAMES), f"a caller is named by all of {self.NAMES}, got {named}"
+        credentials = self.credentials(named["x-redress-tenant"], named["x-redress-actor"], named["x-redress-roles"])
+        kept = [(k, v) for k, v in metadata if k not in self.NAMES]
+        return _CallDetails(details.method, details.timeout, kept + credentials, details.credentials,
+                            details.wait_for_ready, details.compression)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation, details, requests):
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation, details, requests):
+        return continuation(self._details(details), requests)
+
+
+class _CallDetails(collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials",
+                                                           "wait_for_ready", "compression")),
+                   grpc.ClientCallDetails):
+    """A call's details with other metadata."""
+
+
 # --- Processes --------------------------------------------------------------------------------
 
 
 class ServiceProcess:
     """One `redress serve <service>` process, restartable with the same environment."""
 
-    def __init__(self, service: str, env: dict, port: int, log_dir: str) -> None:
+    def __init__(self, service: str, env: dict, port: int, log_dir: str, interceptor: ApiKeyInterceptor) -> None:
         self.service = service
         self.env = env
         self.port = port
@@ -207,7 +256,8 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
         self.killed: list[int] = []
         self.starts = 0
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.raw_channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.channel = grpc.intercept_channel(self.raw_channel, interceptor)
 
     def start(self) -> None:
         self.starts += 1
@@ -282,7 +332,7 @@ class ServiceProcess:
         return "\n".join(kept[-lines:])
 
     def close(self) -> None:
-        self.channel.close()
+        self.raw_channel.close()
         if self.alive():
             self.process.kill()
             self.process.wait()
@@ -332,7 +382,9 @@ class OtlpSink:
 
 class Cluster:
     """Five `redress serve` processes over one PostgreSQL database, one Redis prefix and one
-    SMTP server, each on free 127.0.0.1 ports."""
+    SMTP server, each on free 127.0.0.1 ports. They run in `tokens` mode as the chart sets it
+    up without an OIDC issuer: callers present API keys made with `redress apikey create`, and
+    the services call each other with the service token."""
 
     def __init__(self, database: FreshDatabase, redis: RedisNamespace, smtp: SmtpSink, settings: dict,
                  otlp: OtlpSink | None = None) -> None:
@@ -344,8 +396,12 @@ class Cluster:
         self.ports = {service: free_port() for service in SERVICES}
         self.flight_port = free_port()
         self.settings = settings
+        self.service_token = secrets.token_urlsafe(36)
+        self.keys: dict[tuple[str, str, str], str] = {}
+        self.keys_lock = threading.Lock()
+        interceptor = ApiKeyInterceptor(self.credentials)
         self.processes = {
-            service: ServiceProcess(service, self.env(service), self.ports[service], self.log_dir)
+            service: ServiceProcess(service, self.env(service), self.ports[service], self.log_dir, interceptor)
             for service in SERVICES
         }
 
@@ -365,7 +421,8 @@ class Cluster:
             "REDRESS_TELEMETRY__METRICS_INTERVAL": "30s",
             "REDRESS_DATABASE__URL": self.database.url,
             "REDRESS_DATABASE__ACQUIRE_TIMEOUT": "5s",
-            "REDRESS_AUTH__MODE": "off",
+            "REDRESS_AUTH__MODE": "tokens",
+            "REDRESS_AUTH__SERVICE_TOKEN": self.service_token,
         })
         if self.otlp is not None:
             env["REDRESS_TELEMETRY__OTLP_ENDPOINT"] = self.otlp.url
@@ -409,6 +466,26 @@ class Cluster:
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             pytest.fail(f"redress migrate exited with {result.returncode}:\n{result.stdout}\n{result.stderr}")
+
+    def credentials(self, tenant: str, name: str, roles: str) -> list:
+        """The call metadata that authenticates `name` with `roles` in `tenant`."""
+        if roles == "system":
+            return [("authorization", f"Bearer {self.service_token}"), ("x-redress-tenant", tenant)]
+        return [("authorization", f"Bearer {self.api_key(tenant, name, roles)}")]
+
+    def api_key(self, tenant: str, name: str, roles: str) -> str:
+        """The API key of `name` with `roles` in `tenant`, made with `redress apikey create` the
+        first time it is asked for; the services load a key they do not know yet on its first
+        use."""
+        with self.keys_lock:
+            if (tenant, name, roles) not in self.keys:
+                result = subprocess.run(
+                    [redress_binary(), "apikey", "create", "--tenant", tenant, "--roles", roles, "--name", name],
+                    env=self.common_env(), capture_output=True, text=True, timeout=60)
+                if result.returncode != 0:
+                    pytest.fail(f"redress apikey create exited with {result.returncode}:\n{result.stderr}")
+                self.keys[(tenant, name, roles)] = result.stdout.strip()
+            return self.keys[(tenant, name, roles)]
 
     def start(self) -> None:
         for process in self.processes.values():

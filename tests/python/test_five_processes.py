@@ -1,6 +1,8 @@
 """One complaint's whole journey through five `redress serve` processes, as five Deployments of
 the Helm chart run it: configured only through `REDRESS_…` environment variables, migrated
-first by `redress migrate`, against real PostgreSQL, Redis and an SMTP server.
+first by `redress migrate`, against real PostgreSQL, Redis and an SMTP server. Authentication
+is on (`auth.mode = tokens`): every caller presents an API key made with `redress apikey
+create`, the role table is enforced, and the services call each other with the service token.
 
 A complaint is submitted through intake and becomes a case; the customer's acknowledgement
 (with the apology and the case reference) reaches the SMTP server; the first-response clock of
@@ -32,7 +34,7 @@ import uuid
 import grpc
 import pytest
 
-from cluster import Cluster, FreshDatabase, OtlpSink, RedisNamespace, SmtpSink, deadline_loop
+from cluster import ApiKeyInterceptor, Cluster, FreshDatabase, OtlpSink, RedisNamespace, SmtpSink, deadline_loop
 
 TENANT = "acme"
 PARENT = f"tenants/{TENANT}"
@@ -92,6 +94,9 @@ def cluster(contract, request):
 
         stack.callback(close)
         running.migrate()
+        # The callers' API keys exist before the services start, as an integration's would.
+        for caller in CALLERS:
+            running.credentials(*(dict(caller)[name] for name in ApiKeyInterceptor.NAMES))
         running.start()
         yield running
 
@@ -128,7 +133,8 @@ class Api:
 
 
 def who(actor: str, roles: str) -> list:
-    """Call metadata: the tenant, the caller's staff id and roles."""
+    """Call metadata naming the caller: the tenant, the staff id and roles. The cluster's channels
+    send, in their place, the API key made for that caller (cluster.ApiKeyInterceptor)."""
     return [("x-redress-tenant", TENANT), ("x-redress-actor", actor), ("x-redress-roles", roles)]
 
 
@@ -138,6 +144,9 @@ AGENT = who("agent-ana", "agent")
 LEAD = who("lead-tom", "supervisor")
 CUSTOMER = who("customer", "integration")
 BI = who("bi-1", "bi_reader")
+CALLERS = [ADMIN, CONTACT_CENTRE, AGENT, LEAD, CUSTOMER, BI]
+# The case log is read by redress services only; the test reads it as one, with the service token.
+SERVICE = who("redress", "system")
 
 
 def rid() -> str:
@@ -489,7 +498,7 @@ def assert_timeline_once(api: Api, pb, case_name: str, expected: dict) -> None:
 def case_events(api: Api, pb, case_name: str) -> list:
     """The case's events in the log, read from the start until the stream has caught up."""
     stream = api.case.StreamEvents(pb.cases.StreamEventsRequest(parent=PARENT, after_sequence=0),
-                                   metadata=AGENT, timeout=10)
+                                   metadata=SERVICE, timeout=10)
     found = []
     try:
         for batch in stream:
