@@ -36,7 +36,7 @@ from conftest import clean_env, free_port, redress_binary
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
-START_HINT = ("start PostgreSQL and Redis with `just services`, or point REDRESS_TEST_DATABASE_URL and "
+START_HINT = ("run the tests with `script/test`, which starts a private PostgreSQL and Redis, or point REDRESS_TEST_DATABASE_URL and "
               "REDRESS_TEST_REDIS_URL at running ones")
 
 # In the order data flows through them.

@@ -22,7 +22,7 @@ def redress_binary() -> str:
     """The binary under test: $REDRESS_BIN, else the debug build."""
     path = os.environ.get("REDRESS_BIN", str(ROOT / "target" / "debug" / "redress"))
     if not os.access(path, os.X_OK):
-        pytest.fail(f"no redress binary at {path}: run `cargo build -p redress` first (just test does)")
+        pytest.fail(f"no redress binary at {path}: run `cargo build -p redress` first (`script/test` does)")
     return path
 
 

@@ -2,8 +2,7 @@
 //! TLS port and a certificate signed by a CA of the test's own, trusted through
 //! `SSL_CERT_FILE` the way a platform team mounts its CA bundle.
 
-mod certs;
-
+use redress_testkit::certs;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -19,10 +18,6 @@ impl Drop for Server {
 #[tokio::test]
 async fn rediss_urls_connect_over_tls() {
     let dir = tempfile::tempdir().expect("temp dir");
-    // `openssl req` asks for a subject unless one is configured.
-    unsafe { std::env::set_var("OPENSSL_CONF", dir.path().join("openssl.cnf")) };
-    std::fs::write(dir.path().join("openssl.cnf"), "[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=localhost\n")
-        .expect("openssl.cnf");
     certs::issue(dir.path(), "server");
     let port = redress_testkit::free_port();
     let server = Command::new("redis-server")
@@ -32,7 +27,7 @@ async fn rediss_urls_connect_over_tls() {
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .spawn()
-        .expect("redis-server is installed (see README: Requirements)");
+        .expect("redis-server is installed (`script/bootstrap` installs it)");
     let _server = Server(server);
     // The test process trusts the test's CA, as a pod trusts a mounted bundle.
     unsafe { std::env::set_var("SSL_CERT_FILE", dir.path().join("server-ca.crt")) };

@@ -2,10 +2,8 @@
 //! that trusts the first CA connects; once the files hold a certificate of a second CA, new
 //! connections get it (a client of the second CA connects, one of the first is refused)
 //! without a restart; a plaintext client is refused throughout.
-//!
-//! Needs `openssl` on the PATH to make the certificates.
 
-mod certs;
+use redress_testkit::certs;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

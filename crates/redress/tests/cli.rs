@@ -6,15 +6,11 @@ mod support;
 
 use support::redress;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use redress_testkit::{TestDatabase, free_port};
+use redress_kit::ServiceKind;
+use redress_testkit::{TestDatabase, free_port, terminate, wait_serving};
 use sea_orm::{ConnectionTrait, Database, Statement};
+use std::process::Stdio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::Child;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 #[tokio::test]
 async fn bad_configuration_is_refused_in_one_line_naming_the_key() {
@@ -55,39 +51,6 @@ async fn bad_configuration_is_refused_in_one_line_naming_the_key() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr:?}");
         assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr:?}");
     }
-}
-
-/// Waits until `service` on `port` answers SERVING.
-async fn wait_serving(port: u16, service: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).expect("endpoint");
-        if let Ok(channel) = endpoint.connect().await {
-            let mut client = HealthClient::new(channel);
-            let request = HealthCheckRequest { service: service.to_string() };
-            if let Ok(response) = client.check(request).await
-                && response.into_inner().status == ServingStatus::Serving as i32
-            {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "{service} on port {port} never became SERVING");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Sends SIGTERM and checks the process exits with 0 within 5 s.
-async fn terminate(mut child: Child) {
-    let pid = child.id().expect("running");
-    let started = Instant::now();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .expect("stopped within 5 s of SIGTERM")
-        .expect("exit status");
-    assert_eq!(exit.code(), Some(0), "clean exit after SIGTERM");
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 async fn migrate_then_serve_case(env: &[(&str, &str)]) {
@@ -161,14 +124,8 @@ async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
         .spawn()
         .expect("up");
     wait_serving(port, "").await;
-    for service in [
-        "redress.intake.v1.IntakeService",
-        "redress.case.v1.CaseService",
-        "redress.escalation.v1.EscalationService",
-        "redress.notification.v1.NotificationService",
-        "redress.analytics.v1.AnalyticsService",
-    ] {
-        wait_serving(port, service).await;
+    for service in ServiceKind::ALL {
+        wait_serving(port, service.grpc_name()).await;
     }
 
     // A call without a tenant is refused, and the call shows up in the per-RPC metrics.

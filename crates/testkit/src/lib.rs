@@ -6,9 +6,13 @@
 //! run in parallel. A server that cannot be reached fails the test with a message saying what
 //! to start; no test passes silently without the servers it needs.
 
-use std::time::Duration;
+pub mod certs;
+
+use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// The PostgreSQL server tests use.
 pub fn postgres_url() -> String {
@@ -20,10 +24,13 @@ pub fn redis_url() -> String {
     std::env::var("REDRESS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
-fn unreachable(what: &str, url: &str, error: impl std::fmt::Display, how: &str) -> ! {
+/// What to do when a test server cannot be reached.
+const START_HINT: &str = "run the tests with `script/test`, which starts a private one, or `script/services <command>`";
+
+fn unreachable(what: &str, url: &str, error: impl std::fmt::Display) -> ! {
     panic!(
         "{what} is not reachable at {url}: {error}\n\
-         this test needs a real {what}; {how}\n\
+         this test needs a real {what}; {START_HINT}\n\
          (set REDRESS_TEST_DATABASE_URL / REDRESS_TEST_REDIS_URL to point elsewhere)"
     )
 }
@@ -42,10 +49,8 @@ impl TestDatabase {
         let admin_url = postgres_url();
         let admin = match tokio::time::timeout(Duration::from_secs(10), Database::connect(admin_url.as_str())).await {
             Ok(Ok(db)) => db,
-            Ok(Err(e)) => {
-                unreachable("PostgreSQL", &admin_url, e, "start it with `just services` (or see README: Requirements)")
-            }
-            Err(_) => unreachable("PostgreSQL", &admin_url, "timed out", "start it with `just services`"),
+            Ok(Err(e)) => unreachable("PostgreSQL", &admin_url, e),
+            Err(_) => unreachable("PostgreSQL", &admin_url, "timed out"),
         };
         let name = format!("redress_test_{}", uuid::Uuid::now_v7().simple());
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("creating the test database");
@@ -76,12 +81,12 @@ impl Drop for TestDatabase {
 /// A unique key prefix on the test Redis, checked to be reachable.
 pub async fn redis_prefix() -> String {
     let url = redis_url();
-    let client = redis::Client::open(url.as_str()).unwrap_or_else(|e| unreachable("Redis", &url, e, "start it"));
+    let client = redis::Client::open(url.as_str()).unwrap_or_else(|e| unreachable("Redis", &url, e));
     let connect = client.get_multiplexed_async_connection();
     let mut connection = match tokio::time::timeout(Duration::from_secs(5), connect).await {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => unreachable("Redis", &url, e, "start it with `just services` (or see README: Requirements)"),
-        Err(_) => unreachable("Redis", &url, "timed out", "start it with `just services`"),
+        Ok(Err(e)) => unreachable("Redis", &url, e),
+        Err(_) => unreachable("Redis", &url, "timed out"),
     };
     let pong: String = redis::cmd("PING").query_async(&mut connection).await.expect("redis PING");
     assert_eq!(pong, "PONG");
@@ -91,6 +96,40 @@ pub async fn redis_prefix() -> String {
 /// A free TCP port on 127.0.0.1, for servers started as separate processes.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Waits until `service` (a fully qualified gRPC name, or "" for the server as a whole) on
+/// 127.0.0.1:`port` answers SERVING, for at most 30 s.
+pub async fn wait_serving(port: u16, service: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).expect("endpoint");
+        if let Ok(channel) = endpoint.connect().await {
+            let mut client = HealthClient::new(channel);
+            let request = HealthCheckRequest { service: service.to_string() };
+            if let Ok(response) = client.check(request).await
+                && response.into_inner().status == ServingStatus::Serving as i32
+            {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{service} on port {port} never became SERVING");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends SIGTERM to a child process and checks that it exits with 0 within 5 s.
+pub async fn terminate(mut child: tokio::process::Child) {
+    let pid = child.id().expect("running");
+    let started = Instant::now();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("stopped within 5 s of SIGTERM")
+        .expect("exit status");
+    assert_eq!(exit.code(), Some(0), "clean exit after SIGTERM");
+    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 /// The two databases redress runs on.
@@ -174,7 +213,7 @@ impl PrivateRedis {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start redis-server ({e}): this test needs the Redis server binary installed (see README: Requirements)")
+                panic!("cannot start redis-server ({e}): this test needs the Redis server installed (`script/bootstrap` installs it)")
             });
         self.child = Some(child);
         for _ in 0..100 {

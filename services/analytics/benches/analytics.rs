@@ -16,7 +16,7 @@
 //!    ADBC Flight SQL driver with pyarrow in a Python process, beside `psql` running `COPY
 //!    (the same SELECT) TO STDOUT` into /dev/null; rows per second of each and their ratio.
 //!
-//! `cargo bench -p redress-analytics --bench analytics` (or `just bench`). It needs `psql` and a
+//! `cargo bench -p redress-analytics --bench analytics` (or `script/bench`). It needs `psql` and a
 //! Python with the packages in tests/python/requirements.txt. `REDRESS_BENCH_CASES` sets the
 //! cases in part 2 and 3 (default 1,000,000), `REDRESS_BENCH_INGEST_CASES` the cases in part 1
 //! (default 4,000), `REDRESS_BENCH_CALLS` the calls per report (default 24), `REDRESS_BENCH_FRESH_SECONDS` the

@@ -1,7 +1,7 @@
 //! CreateCase throughput and latency against PostgreSQL at 16 concurrent clients, beside
 //! pgbench writing the same rows in one transaction, in the same run.
 //!
-//! `cargo bench -p redress-case --bench create_case` (or `just bench`). Set
+//! `cargo bench -p redress-case --bench create_case` (or `script/bench`). Set
 //! `REDRESS_BENCH_SECONDS` to change the measuring time (default 10).
 
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! Redis memory per pending timer for 100,000 and 1,000,000 timers, beside `redis-benchmark`'s
 //! ZADD throughput on the same machine in the same run.
 //!
-//! `cargo bench -p redress-escalation --bench timers` (or `just bench`).
+//! `cargo bench -p redress-escalation --bench timers` (or `script/bench`).
 //! Goals: lateness p99 ≤ 50 ms and max ≤ 250 ms for 100,000 timers due over 30 s; ≥ 30,000
 //! timers scheduled per second from one process; ≤ 200 bytes of Redis memory per pending timer.
 

@@ -15,14 +15,14 @@ use redress_testkit::{Backend, PrivateRedis, TestStore, free_port};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use support::{Clients, Stack, Timers, secs, start_case};
 
-/// The `redress` binary, built by `cargo build -p redress` (as `just test` does).
+/// The `redress` binary, built by `cargo build -p redress` (as `script/test` does).
 fn binary() -> std::path::PathBuf {
     let path = std::env::var("REDRESS_BIN")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/redress"));
     assert!(
         path.exists(),
-        "no redress binary at {}: run `cargo build -p redress` first (`just test` does)",
+        "no redress binary at {}: run `cargo build -p redress` first (`script/test` does)",
         path.display()
     );
     path

@@ -16,7 +16,7 @@
 //! The tenant starts with 20,000 earlier cases of other customers, and the tables are
 //! analysed, as a production database's would be.
 //!
-//! `cargo bench -p redress-intake --bench submit` (or `just bench`). `REDRESS_BENCH_SECONDS`
+//! `cargo bench -p redress-intake --bench submit` (or `script/bench`). `REDRESS_BENCH_SECONDS`
 //! sets the measuring time of each phase (default 10), `REDRESS_BENCH_ROUNDS` how many rounds
 //! redress and pgbench take turns for (default 3), `REDRESS_BENCH_RATE` the offered load in
 //! complaints per second (default 200).

@@ -2,7 +2,7 @@
 //! the outbox to a local SMTP server and a local webhook receiver, and the time from request
 //! to arrival (p50, p99), on PostgreSQL and on SQLite.
 //!
-//! `cargo bench -p redress-notification --bench deliver` (or `just bench`). Set
+//! `cargo bench -p redress-notification --bench deliver` (or `script/bench`). Set
 //! `REDRESS_BENCH_NOTIFICATIONS` to change how many are sent (default 4000, half email, half
 //! webhook), `REDRESS_BENCH_CLIENTS` how many clients send at once (default 32).
 

@@ -7,7 +7,7 @@
 //! it), and they carry the same Message-ID, so receivers drop them. Sending the 1,000
 //! request_ids again afterwards creates and sends nothing.
 //!
-//! Needs the binary: `cargo build -p redress` (as `just test` does), or `REDRESS_BIN`.
+//! Needs the binary: `cargo build -p redress` (as `script/test` does), or `REDRESS_BIN`.
 
 mod support;
 
@@ -38,7 +38,7 @@ fn binary() -> PathBuf {
         target.join("debug").join("redress")
     });
     let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap_or_else(|_| {
-        panic!("no redress binary at {}: run `cargo build -p redress` first (just test does)", path.display())
+        panic!("no redress binary at {}: run `cargo build -p redress` first (`script/test` does)", path.display())
     });
     let newest = newest_source(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     assert!(
