@@ -315,3 +315,32 @@ start_services() {
   fi
   say "tests use PostgreSQL at $REDRESS_TEST_DATABASE_URL and Redis at $REDRESS_TEST_REDIS_URL"
 }
+
+# --- cargo deny -----------------------------------------------------------------------------
+
+# `cargo deny check`. Where a snapshot of the RustSec advisory database sits beside the
+# repository (../shared/advisory-db, a plain tree), it is opened offline as the git repository
+# cargo-deny expects; otherwise cargo-deny fetches the database itself.
+deny_check() {
+  local snapshot="$ROOT/../shared/advisory-db" dbs="$ROOT/target/advisory-dbs" offline=()
+  # Every platform's crates are in the graph cargo-deny reads, so fetch them first.
+  cargo fetch --locked --quiet || die "cargo fetch failed: cargo deny needs every dependency's sources (see above)"
+  if [ -f "$snapshot/SNAPSHOT" ]; then
+    # cargo-deny keeps the database of https://github.com/rustsec/advisory-db in this directory.
+    local db="$dbs/advisory-db-3157b0e258782691" stamp
+    stamp=$(sha256sum "$snapshot/SNAPSHOT" | cut -d' ' -f1)
+    if [ "$(cat "$dbs/.snapshot" 2>/dev/null)" != "$stamp" ]; then
+      rm -rf "$dbs"
+      mkdir -p "$dbs"
+      cp -r "$snapshot" "$db"
+      git -C "$db" init --quiet
+      git -C "$db" add --all
+      git -C "$db" -c user.name=redress -c user.email=redress@localhost commit --quiet -m "advisory database snapshot" ||
+        die "could not prepare the advisory database snapshot in $db"
+      echo "$stamp" >"$dbs/.snapshot"
+    fi
+    export REDRESS_ADVISORY_DBS="$dbs"
+    offline=(--offline)
+  fi
+  "$VENV/bin/cargo-deny" "${offline[@]}" check
+}
