@@ -145,7 +145,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Up { listen: Some(listen) } = &cli.command {
         overrides.push(("up.listen".into(), listen.clone()));
     }
-    let config = Config::load(&Sources::from_process(cli.config.clone(), overrides))?;
+    let mut sources = Sources::from_process(cli.config.clone(), overrides);
+    sources.embedded = matches!(cli.command, Command::Up { .. });
+    let config = Config::load(&sources)?;
 
     let (services, process_name) = match &cli.command {
         Command::Config => {

@@ -119,6 +119,7 @@ async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
     let child = redress()
         .args(["up", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.path().to_str().expect("utf-8")])
         .args(["--set", &format!("metrics.listen=127.0.0.1:{metrics_port}")])
+        .args(["--set", &format!("analytics.flight_listen=127.0.0.1:{}", free_port())])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -149,5 +150,78 @@ async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
         .unwrap_or_else(|| panic!("no GetOverview latency histogram in:\n{metrics}"));
     assert!(line.contains("rpc_grpc_status_code="), "{line}");
 
+    terminate(child).await;
+}
+
+/// The local addresses of the TCP sockets `pid` listens on, from /proc.
+fn listening_addresses(pid: u32) -> Vec<std::net::SocketAddr> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("the process's descriptors")
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(target.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let mut addresses = Vec::new();
+    for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let table = std::fs::read_to_string(file).unwrap_or_default();
+        for line in table.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // local_address, state (0A is LISTEN) and inode.
+            let (Some(local), Some(state), Some(inode)) = (fields.get(1), fields.get(3), fields.get(9)) else {
+                continue;
+            };
+            if *state != "0A" || !inodes.iter().any(|i| i == inode) {
+                continue;
+            }
+            let (host, port) = local.split_once(':').expect("host:port");
+            let port = u16::from_str_radix(port, 16).expect("a port");
+            let bytes: Vec<u8> =
+                (0..host.len() / 2).map(|i| u8::from_str_radix(&host[2 * i..2 * i + 2], 16).expect("hex")).collect();
+            let ip: std::net::IpAddr = if v6 {
+                // Four 32-bit words, each in host (little-endian) order.
+                let mut octets = [0u8; 16];
+                for (word, chunk) in bytes.chunks(4).enumerate() {
+                    for (i, byte) in chunk.iter().rev().enumerate() {
+                        octets[word * 4 + i] = *byte;
+                    }
+                }
+                std::net::Ipv6Addr::from(octets).into()
+            } else {
+                std::net::Ipv4Addr::new(bytes[3], bytes[2], bytes[1], bytes[0]).into()
+            };
+            addresses.push(std::net::SocketAddr::new(ip, port));
+        }
+    }
+    addresses
+}
+
+#[tokio::test]
+async fn up_with_default_settings_listens_on_loopback_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = redress()
+        .args(["up", "--data-dir", dir.path().to_str().expect("utf-8")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("up");
+    // The defaults: gRPC on 50051, metrics on 9464, Flight SQL on 50057.
+    wait_serving(50051, "").await;
+    let pid = child.id().expect("running");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let addresses = loop {
+        let addresses = listening_addresses(pid);
+        if addresses.len() >= 3 || std::time::Instant::now() > deadline {
+            break addresses;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let ports: Vec<u16> = addresses.iter().map(|a| a.port()).collect();
+    for port in [50051, 9464, 50057] {
+        assert!(ports.contains(&port), "redress up listens on {port}: {addresses:?}");
+    }
+    assert!(addresses.iter().all(|a| a.ip().is_loopback()), "every listener is on loopback: {addresses:?}");
     terminate(child).await;
 }

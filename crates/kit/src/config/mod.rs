@@ -332,20 +332,23 @@ pub struct Sources {
     pub env: Vec<(String, String)>,
     /// `key=value` overrides from flags, applied last.
     pub overrides: Vec<(String, String)>,
+    /// For `redress up`: the built-in defaults listen on loopback only (metrics and Flight SQL
+    /// too), so a laptop on a shared network gives nothing out unless configured to.
+    pub embedded: bool,
 }
 
 impl Sources {
     /// The process environment, with an optional file and flag overrides.
     pub fn from_process(file: Option<PathBuf>, overrides: Vec<(String, String)>) -> Self {
-        Self { file, env: std::env::vars().collect(), overrides }
+        Self { file, env: std::env::vars().collect(), overrides, embedded: false }
     }
 }
 
 impl Config {
     /// Loads the layers and validates the result.
     pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
-        let defaults =
-            config::Config::try_from(&Config::default()).map_err(|e| ConfigError::new("<defaults>", e.to_string()))?;
+        let base = if sources.embedded { Config::embedded() } else { Config::default() };
+        let defaults = config::Config::try_from(&base).map_err(|e| ConfigError::new("<defaults>", e.to_string()))?;
         let mut builder = config::Config::builder().add_source(defaults);
         if let Some(file) = &sources.file {
             if !file.is_file() {
@@ -371,6 +374,14 @@ impl Config {
         let config: Config = merged.try_deserialize().map_err(|e| describe(&e))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The built-in defaults of `redress up`: every listener on loopback.
+    pub fn embedded() -> Self {
+        let mut config = Config::default();
+        config.metrics.listen = "127.0.0.1:9464".into();
+        config.analytics.flight_listen = format!("127.0.0.1:{}", analytics::FLIGHT_PORT);
+        config
     }
 
     /// Checks every value; the first problem is returned with its key.
@@ -578,7 +589,26 @@ mod tests {
             file: None,
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             overrides: overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            embedded: false,
         })
+    }
+
+    #[test]
+    fn the_embedded_mode_listens_on_loopback_unless_told_otherwise() {
+        let sources = |overrides: &[(&str, &str)]| Sources {
+            overrides: overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            embedded: true,
+            ..Sources::default()
+        };
+        let c = Config::load(&sources(&[])).unwrap();
+        for (key, listen) in
+            [("up", &c.up.listen), ("metrics", &c.metrics.listen), ("flight", &c.analytics.flight_listen)]
+        {
+            assert!(parse_listen(key, listen).unwrap().ip().is_loopback(), "{key}: {listen}");
+        }
+        let c = Config::load(&sources(&[("metrics.listen", "0.0.0.0:9464")])).unwrap();
+        assert_eq!(c.metrics.listen, "0.0.0.0:9464", "an explicit address wins");
+        assert_eq!(load(&[], &[]).unwrap().metrics.listen, "0.0.0.0:9464", "served processes keep their defaults");
     }
 
     #[test]
