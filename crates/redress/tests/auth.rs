@@ -110,6 +110,7 @@ impl Installation {
             ("REDRESS_AUTH__SERVICE_TOKEN", SERVICE_TOKEN),
             ("REDRESS_AUTH__API_KEY_REFRESH", "1s"),
             ("REDRESS_METRICS__LISTEN", ""),
+            ("REDRESS_ANALYTICS__FLIGHT_LISTEN", ""),
             ("REDRESS_LOG__LEVEL", "warn"),
         ]
         .into_iter()

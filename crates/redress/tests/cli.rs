@@ -200,6 +200,14 @@ fn listening_addresses(pid: u32) -> Vec<std::net::SocketAddr> {
 
 #[tokio::test]
 async fn up_with_default_settings_listens_on_loopback_only() {
+    // The defaults are fixed ports, which another program (or another test's port 0) may hold
+    // for a moment: start once all three are free.
+    let defaults = [50051, 9464, 50057];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !defaults.iter().all(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok()) {
+        assert!(std::time::Instant::now() < deadline, "the default ports {defaults:?} stay taken");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let child = redress()
         .args(["up", "--data-dir", dir.path().to_str().expect("utf-8")])
@@ -219,7 +227,7 @@ async fn up_with_default_settings_listens_on_loopback_only() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     let ports: Vec<u16> = addresses.iter().map(|a| a.port()).collect();
-    for port in [50051, 9464, 50057] {
+    for port in defaults {
         assert!(ports.contains(&port), "redress up listens on {port}: {addresses:?}");
     }
     assert!(addresses.iter().all(|a| a.ip().is_loopback()), "every listener is on loopback: {addresses:?}");
