@@ -31,6 +31,9 @@ pub struct ClientOptions {
     pub service_token: Option<MetadataValue<Ascii>>,
     /// How `https://` peers are verified.
     pub tls: Option<tonic::transport::ClientTlsConfig>,
+    /// The largest message a client decodes: `grpc.max_message_bytes`, the same limit the
+    /// servers encode to, so both ends of a stream agree.
+    pub max_message_bytes: usize,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -43,6 +46,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("backoff_max", &self.backoff_max)
             .field("service_token", &self.service_token.as_ref().map(|_| "****"))
             .field("tls", &self.tls.is_some())
+            .field("max_message_bytes", &self.max_message_bytes)
             .finish()
     }
 }
@@ -65,6 +69,7 @@ impl ClientOptions {
                 _ => None,
             },
             tls: Some(crate::tls::client_config(&config.tls.ca_file)?),
+            max_message_bytes: config.grpc.max_message_bytes,
         })
     }
 }
@@ -79,6 +84,7 @@ impl Default for ClientOptions {
             backoff_max: Duration::from_secs(2),
             service_token: None,
             tls: None,
+            max_message_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -288,7 +288,8 @@ async fn session(
     if let Ok(value) = tenant.as_str().parse() {
         request.metadata_mut().insert(crate::tenant::TENANT_HEADER, value);
     }
-    let mut client = CaseServiceClient::new(case.clone()).max_decoding_message_size(64 * 1024 * 1024);
+    // The case service sizes every message to fit this (the same `grpc.max_message_bytes`).
+    let mut client = CaseServiceClient::new(case.clone()).max_decoding_message_size(options.client.max_message_bytes);
     let opened = tokio::select! {
         () = shutdown.cancelled() => return Ended::Shutdown,
         opened = client.stream_events(request) => opened,

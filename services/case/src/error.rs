@@ -33,6 +33,18 @@ pub enum Error {
         /// The method it was first used for.
         method: String,
     },
+    /// The change would record an event larger than one `StreamEvents` message carries.
+    #[error(
+        "this change would record a case event of {bytes} bytes, over the {limit} bytes one event may take \
+         so that it can be streamed (grpc.max_message_bytes less headroom); the case is too large: \
+         shorten its text or move material out of it"
+    )]
+    EventTooLarge {
+        /// The event's size, as streamed.
+        bytes: usize,
+        /// The largest event allowed.
+        limit: usize,
+    },
     /// Stored bytes do not decode.
     #[error("stored data does not decode: {0}")]
     Corrupt(String),
@@ -56,6 +68,7 @@ impl From<Error> for ApiError {
             Error::NotFound(name) => ApiError::NotFound(name),
             e @ (Error::VersionMismatch { .. } | Error::Contended) => ApiError::Aborted(e.to_string()),
             e @ Error::RequestIdReused { .. } => ApiError::invalid("request_id", e.to_string()),
+            e @ Error::EventTooLarge { .. } => ApiError::FailedPrecondition(e.to_string()),
             Error::Corrupt(m) => ApiError::internal(anyhow::anyhow!(m)),
             Error::Database(e) => e.into(),
             Error::Api(e) => e,

@@ -46,9 +46,9 @@ pub struct Service {
 /// Connects the database (migrating it when configured) and assembles the service.
 pub async fn build(options: Options) -> anyhow::Result<Service> {
     let db = options.common.database::<migration::Migrator>().await?;
-    let store = Arc::new(store::Store::new(db.clone()).await?);
-    let streams = CancellationToken::new();
     let max = options.common.server.max_message_bytes;
+    let store = Arc::new(store::Store::new(db.clone(), store::log::event_limit(max)).await?);
+    let streams = CancellationToken::new();
     let server = case_service_server::CaseServiceServer::new(api::CaseApi::new(store.clone(), streams.clone()))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);

@@ -1,6 +1,7 @@
 //! The kit's event consumer against a real case service: every event is applied exactly once
 //! across a stop and restart (the cursor moves in the effect's transaction), and of two
-//! replicas with one name only the lease holder consumes.
+//! replicas with one name only the lease holder consumes. Events are streamed in messages
+//! within the negotiated size, and a change whose event could not be streamed is refused.
 
 mod support;
 
@@ -19,7 +20,7 @@ use sea_orm_migration::SchemaManager;
 use support::{Server, complaint};
 use tokio_util::sync::CancellationToken;
 
-on_both_backends!(every_event_applied_once_across_restarts);
+on_both_backends!(every_event_applied_once_across_restarts, large_events_stream_within_the_message_limit);
 
 /// Records each event id in the consumer's own table; a duplicate would violate the key.
 struct Recorder {
@@ -71,8 +72,17 @@ fn start_consumer(
     addr: std::net::SocketAddr,
     handler: Arc<Recorder>,
 ) -> (CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
-    let channel = redress_kit::client::connect(&format!("http://{addr}"), &ClientOptions::default()).expect("channel");
-    let mut options = ConsumerOptions::new("recorder", ServiceKind::Analytics, ClientOptions::default());
+    start_consumer_with(db, addr, handler, ClientOptions::default())
+}
+
+fn start_consumer_with(
+    db: &DatabaseConnection,
+    addr: std::net::SocketAddr,
+    handler: Arc<Recorder>,
+    client: ClientOptions,
+) -> (CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
+    let channel = redress_kit::client::connect(&format!("http://{addr}"), &client).expect("channel");
+    let mut options = ConsumerOptions::new("recorder", ServiceKind::Analytics, client);
     options.lease = Duration::from_secs(2);
     let token = CancellationToken::new();
     let task = tokio::spawn(redress_kit::consumer::run(db.clone(), channel, options, handler, token.clone()));
@@ -136,5 +146,53 @@ async fn every_event_applied_once_across_restarts(backend: Backend) {
     again.cancel();
     again_task.await.expect("join").expect("consumer");
     assert!(handler.batches.load(Ordering::Relaxed) >= 2);
+    server.stop().await;
+}
+
+/// With messages limited to 64 KiB, ten events of 30 KiB reach a consumer that decodes no more
+/// than that, a few a message; a note that would make a 70 KiB event is refused and changes
+/// nothing.
+async fn large_events_stream_within_the_message_limit(backend: Backend) {
+    const MAX: usize = 64 * 1024;
+    let server = Server::start_with(backend, |config| config.grpc.max_message_bytes = MAX).await;
+    let mut client = server.client("acme", "agent-1", "agent").await;
+    let mut first = None;
+    for i in 0..10 {
+        let mut case = complaint(&format!("case {i}"));
+        case.description = format!("{i} {}", "The kettle never arrived. ".repeat(30 * 1024 / 26));
+        let case = client.create(case).await;
+        first.get_or_insert(case);
+    }
+    let case = first.expect("a case");
+
+    let note = TimelineEntry {
+        kind: TimelineEntryKind::Note as i32,
+        text: "Called the courier again. ".repeat(40 * 1024 / 26),
+        ..Default::default()
+    };
+    let req = client.req(AddTimelineEntryRequest {
+        parent: case.name.clone(),
+        entry: Some(note),
+        request_id: "too-large".into(),
+    });
+    let refused = client.inner.add_timeline_entry(req).await.expect_err("an event over the limit is refused");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
+    assert!(refused.message().contains("grpc.max_message_bytes"), "names the cause: {}", refused.message());
+    let req = client.req(GetCaseRequest { name: case.name.clone() });
+    let now = client.inner.get_case(req).await.expect("get").into_inner().case.expect("case");
+    assert_eq!(now.version, case.version, "the refused change wrote nothing");
+    let req = client.req(ListTimelineEntriesRequest { parent: case.name.clone(), ..Default::default() });
+    let entries = client.inner.list_timeline_entries(req).await.expect("timeline").into_inner().entries;
+    assert_eq!(entries.len(), 1, "no entry for the refused note");
+
+    let store = TestStore::create(backend).await;
+    let db = consumer_db(&store).await;
+    let handler = Arc::new(Recorder { batches: AtomicUsize::new(0) });
+    let limited = ClientOptions { max_message_bytes: MAX, ..ClientOptions::default() };
+    let (token, task) = start_consumer_with(&db, server.addr, handler.clone(), limited);
+    assert_eq!(wait_for(&db, 10).await, (10, 10), "every event arrives, none in an oversized message");
+    assert!(handler.batches.load(Ordering::Relaxed) >= 5, "two 30 KiB events at most in a 64 KiB message");
+    token.cancel();
+    task.await.expect("join").expect("consumer");
     server.stop().await;
 }

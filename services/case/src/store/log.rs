@@ -264,14 +264,64 @@ pub async fn run_listener(db: DatabaseConnection, log: Arc<Log>, shutdown: Cance
     }
 }
 
+/// Room kept in every `StreamEvents` message beyond its events: the head sequence and slack.
+pub const HEADROOM: usize = 1024;
+/// The most a sequence number adds to a stored event when it is streamed (tag and varint).
+const SEQUENCE_ROOM: usize = 11;
+
+/// How many bytes of events one `StreamEvents` message may carry when messages are limited to
+/// `max_message_bytes` (`grpc.max_message_bytes`): the limit less [`HEADROOM`], or half the
+/// limit when it is too small for that. No event larger than this is ever written.
+pub fn event_limit(max_message_bytes: usize) -> usize {
+    max_message_bytes - HEADROOM.min(max_message_bytes / 2)
+}
+
+/// The bytes `event` takes inside a `StreamEventsResponse` (field tag, length and the event),
+/// counting its sequence number whether or not it has been given one.
+pub fn streamed_len(event: &CaseEvent) -> usize {
+    let len = event.encoded_len() + if event.sequence == 0 { SEQUENCE_ROOM } else { 0 };
+    1 + prost::length_delimiter_len(len) + len
+}
+
+/// How many of the events, whose stored sizes are `sizes` in order, one read returns: as many
+/// as fit in `bytes`, and always the first.
+fn fitting(sizes: &[i64], bytes: usize) -> usize {
+    let mut total = 0usize;
+    for (i, size) in sizes.iter().enumerate() {
+        total = total.saturating_add(usize::try_from(*size).unwrap_or(usize::MAX));
+        if total > bytes && i > 0 {
+            return i;
+        }
+    }
+    sizes.len()
+}
+
+/// Events read from the log, and whether more may follow in the range asked for.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// The events, in sequence order.
+    pub events: Vec<CaseEvent>,
+    /// True when the read stopped at its count or byte limit: the range holds more to read
+    /// after the last event. False: nothing else in the range matches.
+    pub more: bool,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct EventSize {
+    sequence: i64,
+    size: i64,
+}
+
 #[derive(Debug, FromQueryResult)]
 struct EventRow {
     sequence: i64,
     payload: Vec<u8>,
 }
 
-/// Up to `limit` numbered events after `after` and up to `upto`, in order, for one tenant or
-/// all, of the given types or all.
+/// Numbered events after `after` and up to `upto`, in order, for one tenant or all, of the
+/// given types or all: at most `limit` events and, beyond the first, at most `bytes` of them.
+/// The sizes are read first (neither database reads a stored value to measure it), then the
+/// payloads that fit, so a backlog of large events is read a message's worth at a time.
 pub async fn read(
     db: &DatabaseConnection,
     after: i64,
@@ -279,32 +329,44 @@ pub async fn read(
     tenant: Option<&str>,
     types: &[i32],
     limit: u64,
-) -> Result<Vec<CaseEvent>, DbErr> {
+    bytes: usize,
+) -> Result<Page, DbErr> {
     let backend = db.get_database_backend();
     let mut values: Vec<Value> = vec![after.into(), upto.into()];
-    let mut sql = format!(
-        "SELECT sequence, payload FROM events WHERE sequence > {} AND sequence <= {}",
-        placeholder(backend, 1),
-        placeholder(backend, 2)
-    );
+    let mut filter =
+        format!("FROM events WHERE sequence > {} AND sequence <= {}", placeholder(backend, 1), placeholder(backend, 2));
     if let Some(tenant) = tenant {
         values.push(tenant.into());
-        sql.push_str(&format!(" AND tenant = {}", placeholder(backend, values.len())));
+        filter.push_str(&format!(" AND tenant = {}", placeholder(backend, values.len())));
     }
     if !types.is_empty() {
         let list: Vec<String> = types.iter().map(|t| t.to_string()).collect();
-        sql.push_str(&format!(" AND event_type IN ({})", list.join(",")));
+        filter.push_str(&format!(" AND event_type IN ({})", list.join(",")));
     }
-    sql.push_str(&format!(" ORDER BY sequence LIMIT {limit}"));
+    let sizes =
+        format!("SELECT sequence, CAST(LENGTH(payload) AS BIGINT) AS size {filter} ORDER BY sequence LIMIT {limit}");
+    let sizes =
+        EventSize::find_by_statement(Statement::from_sql_and_values(backend, sizes, values.clone())).all(db).await?;
+    let lengths: Vec<i64> = sizes.iter().map(|s| s.size).collect();
+    let take = fitting(&lengths, bytes);
+    let Some(last) = take.checked_sub(1).map(|i| sizes[i].sequence) else {
+        return Ok(Page::default());
+    };
+    let more = take < sizes.len() || sizes.len() as u64 == limit;
+    // The range is numbered and committed: the same filter up to `last` finds the same events.
+    values[1] = last.into();
+    let sql = format!("SELECT sequence, payload {filter} ORDER BY sequence");
     let rows = EventRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?;
-    rows.into_iter()
+    let events = rows
+        .into_iter()
         .map(|row| {
             let mut event = CaseEvent::decode(row.payload.as_slice())
                 .map_err(|e| DbErr::Custom(format!("event {} does not decode: {e}", row.sequence)))?;
             event.sequence = row.sequence;
             Ok(event)
         })
-        .collect()
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok(Page { events, more })
 }
 
 fn placeholder(backend: DatabaseBackend, n: usize) -> String {
@@ -334,6 +396,15 @@ mod tests {
         assert_eq!(floor.start(t0 + FLOOR_LAG + half), 200);
         assert_eq!(floor.start(t0 + FULL_PASS_EVERY), 0, "a full pass");
         assert_eq!(floor.start(t0 + FULL_PASS_EVERY + half), 200);
+    }
+
+    #[test]
+    fn a_read_takes_what_fits_in_its_bytes_and_always_the_first() {
+        assert_eq!(fitting(&[], 100), 0);
+        assert_eq!(fitting(&[500], 100), 1, "one event larger than the bytes still comes");
+        assert_eq!(fitting(&[500, 1], 100), 1);
+        assert_eq!(fitting(&[40, 60, 1], 100), 2);
+        assert_eq!(fitting(&[40, 40, 20], 100), 3);
     }
 
     async fn event(db: &impl ConnectionTrait) {
@@ -386,7 +457,11 @@ mod tests {
         assert_eq!(sequence_pass_at(&db, &log, t0 + FULL_PASS_EVERY).await.expect("pass"), 1, "the full pass");
         assert!(unnumbered(&db).await.is_empty());
         assert_eq!(log.head(), 3);
-        let events = read(&db, 0, 3, None, &[], 10).await.expect("read");
-        assert_eq!(events.len(), 3);
+        let page = read(&db, 0, 3, None, &[], 10, 1 << 20).await.expect("read");
+        assert_eq!(page.events.len(), 3);
+        assert!(!page.more);
+        let page = read(&db, 0, 3, None, &[], 2, 1 << 20).await.expect("read");
+        assert_eq!(page.events.iter().map(|e| e.sequence).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(page.more, "cut short by its count");
     }
 }

@@ -4,19 +4,22 @@
 pub mod entities;
 pub mod erase;
 mod fast;
+mod list;
 pub mod log;
 pub mod page;
+
+pub use list::{CasePage, Visible};
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use prost::Message;
 use redress_kit::TenantId;
-use redress_proto::case::v1::{Case, CaseEvent, CaseFilter, CaseOrderBy, Playbook, TimelineEntry};
-use sea_orm::sea_query::{ExprTrait, OnConflict};
+use redress_proto::case::v1::{Case, CaseEvent, Playbook, TimelineEntry};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
@@ -51,30 +54,14 @@ pub struct Intent<'a> {
     pub expected_version: i64,
 }
 
-/// A page of cases and where the next starts.
-pub struct CasePage {
-    /// The cases.
-    pub cases: Vec<Case>,
-    /// The key of the last case, when more may follow.
-    pub last: Option<page::CaseKey>,
-}
-
-/// The cases a scoped caller may see: their own, their team's, and the unassigned ones of no
-/// team (see `redress_kit::caller::CaseScope`).
-#[derive(Debug, Clone, Copy)]
-pub struct Visible<'a> {
-    /// The caller's staff id.
-    pub actor: &'a str,
-    /// The caller's team.
-    pub team: Option<&'a str>,
-}
-
 /// The case service's store.
 pub struct Store {
     db: DatabaseConnection,
     /// SQLite allows one writer: changes take turns within the process instead of failing busy.
     serial: Option<Mutex<()>>,
     log: Arc<Log>,
+    /// The largest event a change may record, in streamed bytes ([`log::event_limit`]).
+    event_limit: usize,
 }
 
 /// The current time, to the microsecond both databases keep.
@@ -89,11 +76,25 @@ pub fn case_name(tenant: &TenantId, id: Uuid) -> String {
 }
 
 impl Store {
-    /// A store over a migrated database.
-    pub async fn new(db: DatabaseConnection) -> Result<Self, Error> {
+    /// A store over a migrated database, recording no event over `event_limit` streamed bytes.
+    pub async fn new(db: DatabaseConnection, event_limit: usize) -> Result<Self, Error> {
         let head = log::read_head(&db).await?;
         let serial = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Mutex::new(()));
-        Ok(Self { db, serial, log: Log::new(head) })
+        Ok(Self { db, serial, log: Log::new(head), event_limit })
+    }
+
+    /// The largest event, in streamed bytes: what one `StreamEvents` message carries.
+    pub fn event_limit(&self) -> usize {
+        self.event_limit
+    }
+
+    /// Refuses an event too large to stream, so that every event fits in one message.
+    fn check_size(&self, event: &CaseEvent) -> Result<(), Error> {
+        let bytes = log::streamed_len(event);
+        if bytes > self.event_limit {
+            return Err(Error::EventTooLarge { bytes, limit: self.event_limit });
+        }
+        Ok(())
     }
 
     /// The database.
@@ -149,6 +150,7 @@ impl Store {
             let mut fresh = case.clone();
             let change = domain::open(&mut fresh, case_name(tenant, id), domain::reference::for_id(id), actor, now);
             let event = event(tenant, &fresh, &change, actor, now);
+            self.check_size(&event)?;
             let written = match self.db.get_database_backend() {
                 DatabaseBackend::Postgres => {
                     fast::insert_case(&self.db, tenant, request_id, id, &fresh, &change, &event, now).await
@@ -235,6 +237,11 @@ impl Store {
                     return Err(e.into());
                 }
             };
+            let event = event(tenant, &case, &change, actor, now);
+            if let Err(e) = self.check_size(&event) {
+                txn.rollback().await?;
+                return Err(e);
+            }
             let updated = cases::Entity::update_many()
                 .set(case_row(tenant, id, &case, false))
                 .filter(cases::Column::Id.eq(id))
@@ -249,7 +256,6 @@ impl Store {
                 }
                 continue;
             }
-            let event = event(tenant, &case, &change, actor, now);
             append(&txn, tenant, id, &case, &change, &event, now).await?;
             let resource = match (&change.task, method) {
                 (Some(task), _) => task.name.clone(),
@@ -286,117 +292,6 @@ impl Store {
             return Err(Error::RequestIdReused { request_id: seen.request_id.clone(), method: seen.method.clone() });
         }
         self.get(tenant, seen.case_id).await
-    }
-
-    /// Lists cases of `tenant` matching `filter` in `order`, after `after`.
-    pub async fn list(
-        &self,
-        tenant: &TenantId,
-        filter: &CaseFilter,
-        order: CaseOrderBy,
-        after: Option<page::CaseKey>,
-        limit: u64,
-        scope: Option<Visible<'_>>,
-    ) -> Result<CasePage, Error> {
-        use cases::Column as C;
-        let mut query = cases::Entity::find().filter(C::Tenant.eq(tenant.as_str()));
-        if let Some(visible) = scope {
-            let mut seen = Condition::any()
-                .add(C::Owner.eq(visible.actor))
-                .add(Condition::all().add(C::Owner.eq("")).add(C::Team.eq("")));
-            if let Some(team) = visible.team.filter(|t| !t.is_empty()) {
-                seen = seen.add(C::Team.eq(team));
-            }
-            query = query.filter(seen);
-        }
-        if !filter.statuses.is_empty() {
-            query = query.filter(C::Status.is_in(filter.statuses.clone()));
-        }
-        if !filter.owner.is_empty() {
-            query = query.filter(C::Owner.eq(filter.owner.as_str()));
-        }
-        if !filter.team.is_empty() {
-            query = query.filter(C::Team.eq(filter.team.as_str()));
-        }
-        if !filter.category.is_empty() {
-            query = query.filter(C::Category.eq(filter.category.as_str()));
-        }
-        if !filter.severities.is_empty() {
-            query = query.filter(C::Severity.is_in(filter.severities.clone()));
-        }
-        if !filter.channels.is_empty() {
-            query = query.filter(C::Channel.is_in(filter.channels.clone()));
-        }
-        if !filter.customer_id.is_empty() {
-            query = query.filter(C::CustomerId.eq(filter.customer_id.as_str()));
-        }
-        if let Some(unhappy) = filter.unhappy {
-            query = query.filter(C::Unhappy.eq(unhappy));
-        }
-        if let Some(range) = &filter.create_time {
-            if let Some(start) = range.start_time.as_ref().and_then(domain::commands::from_timestamp) {
-                query = query.filter(C::CreateTime.gte(start));
-            }
-            if let Some(end) = range.end_time.as_ref().and_then(domain::commands::from_timestamp) {
-                query = query.filter(C::CreateTime.lt(end));
-            }
-        }
-        let time_of = |micros: i64| DateTime::from_timestamp_micros(micros).unwrap_or_default();
-        query = match order {
-            CaseOrderBy::CreateTimeAsc => {
-                if let Some(key) = after {
-                    let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any().add(C::CreateTime.gt(t)).add(C::CreateTime.eq(t).and(C::Id.gt(key.id))),
-                    );
-                }
-                query.order_by_asc(C::CreateTime).order_by_asc(C::Id)
-            }
-            CaseOrderBy::UpdateTimeDesc => {
-                if let Some(key) = after {
-                    let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any().add(C::UpdateTime.lt(t)).add(C::UpdateTime.eq(t).and(C::Id.lt(key.id))),
-                    );
-                }
-                query.order_by_desc(C::UpdateTime).order_by_desc(C::Id)
-            }
-            CaseOrderBy::SeverityDesc => {
-                if let Some(key) = after {
-                    let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any()
-                            .add(C::Severity.lt(key.severity))
-                            .add(C::Severity.eq(key.severity).and(C::CreateTime.lt(t)))
-                            .add(C::Severity.eq(key.severity).and(C::CreateTime.eq(t)).and(C::Id.lt(key.id))),
-                    );
-                }
-                query.order_by_desc(C::Severity).order_by_desc(C::CreateTime).order_by_desc(C::Id)
-            }
-            CaseOrderBy::CreateTimeDesc | CaseOrderBy::Unspecified => {
-                if let Some(key) = after {
-                    let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any().add(C::CreateTime.lt(t)).add(C::CreateTime.eq(t).and(C::Id.lt(key.id))),
-                    );
-                }
-                query.order_by_desc(C::CreateTime).order_by_desc(C::Id)
-            }
-        };
-        let rows = query.limit(limit + 1).all(&self.db).await?;
-        let more = rows.len() as u64 > limit;
-        let rows = &rows[..rows.len().min(limit as usize)];
-        let last = rows.last().filter(|_| more).map(|row| page::CaseKey {
-            time_micros: if order == CaseOrderBy::UpdateTimeDesc {
-                row.update_time.timestamp_micros()
-            } else {
-                row.create_time.timestamp_micros()
-            },
-            severity: row.severity,
-            id: row.id,
-        });
-        let cases = rows.iter().map(decode_case).collect::<Result<Vec<_>, _>>()?;
-        Ok(CasePage { cases, last })
     }
 
     /// Timeline entries of a case after `after_position`, oldest first; the flag says whether
@@ -478,7 +373,8 @@ impl Store {
         log::sequence_pass(&self.db, &self.log).await
     }
 
-    /// Events after `after` and up to `upto` for one tenant or all, of some types or all.
+    /// Events after `after` and up to `upto` for one tenant or all, of some types or all: at
+    /// most `limit`, and about one `StreamEvents` message's worth of bytes.
     pub async fn events(
         &self,
         after: i64,
@@ -486,8 +382,8 @@ impl Store {
         tenant: Option<&str>,
         types: &[i32],
         limit: u64,
-    ) -> Result<Vec<CaseEvent>, Error> {
-        Ok(log::read(&self.db, after, upto, tenant, types, limit).await?)
+    ) -> Result<log::Page, Error> {
+        Ok(log::read(&self.db, after, upto, tenant, types, limit, self.event_limit).await?)
     }
 }
 

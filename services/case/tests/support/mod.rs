@@ -28,11 +28,17 @@ pub struct Server {
 impl Server {
     /// Starts the case service on a fresh database.
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts the case service on a fresh database, with `configure` applied to its settings.
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let store = TestStore::create(backend).await;
         let mut config = Config::default();
         config.database.url = store.url.clone();
         config.database.max_connections = 24;
         config.case.retention_interval = "200ms".into();
+        configure(&mut config);
         let options = redress_case::Options::from_config(&config).expect("options");
         let component = redress_case::build(options).await.expect("build").into_component();
         let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
