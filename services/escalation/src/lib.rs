@@ -15,6 +15,7 @@ pub mod migration;
 pub mod store;
 pub mod timers;
 pub mod timing;
+pub mod who;
 
 use std::sync::Arc;
 use std::time::Duration;
