@@ -16,6 +16,7 @@ pub mod store;
 pub mod timers;
 pub mod timing;
 pub mod who;
+pub mod who;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,9 @@ use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::escalation::v1::escalation_service_server;
 use tokio_util::sync::CancellationToken;
+
+/// The longest a firing waits for the case service to give a case's current owner and team.
+const CASE_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How the service is configured.
 #[derive(Debug, Clone)]
@@ -95,7 +99,9 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         .max_encoding_message_size(max);
     let timekeeper = Arc::new(timing::Timekeeper::new(store.clone(), index.clone(), effects.clone(), rebuild.clone()));
     let consumer = ConsumerOptions::new("escalation", ServiceKind::Escalation, common.client.clone());
-    let firer: Arc<dyn timers::worker::Act> = Arc::new(fire::Firer::new(store.clone(), index.clone(), effects.clone()));
+    let reader = fire::CaseReader::new(case.clone(), common.client.timeout.min(CASE_READ_TIMEOUT));
+    let firer: Arc<dyn timers::worker::Act> =
+        Arc::new(fire::Firer::new(store.clone(), index.clone(), effects.clone(), Some(reader)));
     let deliverer =
         Arc::new(deliver::Deliverer::new(store.clone(), case.clone(), notification, common.client.clone(), effects));
     let mut component = Component::new(ServiceKind::Escalation, server)

@@ -1,13 +1,16 @@
 //! Who an escalation tells: an alert with nobody to go to goes to the case's team lead, else
-//! to customer care, and the record says why.
+//! to customer care, and the record says why; and a firing follows the case's current owner,
+//! even when the case event stream has not caught up after a restart.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
+use redress_proto::case::v1::AssignCaseRequest;
 use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::{Escalation, ListEscalationsRequest, SlaPolicy};
 use redress_testkit::Backend;
+use sea_orm::{ConnectionTrait, Database, Statement};
 use support::{Clients, Stack, Timers, secs};
 
 async fn redis_stack() -> Stack {
@@ -75,4 +78,59 @@ async fn a_warning_with_no_owner_goes_to_the_team_lead_else_customer_care_and_sa
     assert_eq!(warned.notified_staff, ["tenants/acme/staff/agent-1"]);
     assert_eq!(warned.notified_because, "named by the escalation: the owner");
     stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_restart_a_firing_alerts_the_owner_assigned_while_the_stream_was_behind() {
+    let Stack { case, escalation, case_store, escalation_store, timers } = redis_stack().await;
+    let mut clients = Clients::connect(case.addr, escalation.addr, "acme", "admin-1", "admin").await;
+    clients.staff("agent-1", StaffRole::Agent, "billing", "agent1@example.com").await;
+    clients.staff("agent-2", StaffRole::Agent, "billing", "agent2@example.com").await;
+    policy(&mut clients, 8.0).await;
+    let opened = clients.open("Refund missing", "agent-1", "billing").await;
+    clients.wait_for_clocks(&opened.name).await;
+    escalation.stop().await;
+
+    // Another replica holds the consumer's lease and applies nothing: the restarted service's
+    // view of the case stays as it was, as a stream that has not caught up would leave it.
+    let db = Database::connect(escalation_store.url.as_str()).await.expect("escalation database");
+    let held = db
+        .execute_unprepared(
+            "UPDATE redress_escalation.event_consumers
+             SET holder = 'a-replica-that-is-behind', lease_expires = now() + interval '1 hour'
+             WHERE name = 'escalation'",
+        )
+        .await
+        .expect("hold the lease");
+    assert_eq!(held.rows_affected(), 1);
+    let req = clients.req(AssignCaseRequest {
+        name: opened.name.clone(),
+        owner: "agent-2".into(),
+        reason: "agent-1 is away".into(),
+        request_id: uuid::Uuid::now_v7().to_string(),
+        ..Default::default()
+    });
+    clients.case.assign_case(req).await.expect("assign");
+
+    let escalation = Stack::start_escalation(&escalation_store, &timers, case.addr).await;
+    let mut clients = Clients::connect(case.addr, escalation.addr, "acme", "admin-1", "admin").await;
+    let warned = escalation_at(&mut clients, &opened.name, 1, Duration::from_secs(20)).await;
+    assert_eq!(warned.notified_staff, ["tenants/acme/staff/agent-2"], "the current owner is warned");
+
+    let stale = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT owner FROM redress_escalation.timed_cases WHERE name = '{}'",
+                opened.name.replace('\'', "''")
+            ),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    let seen: String = stale.try_get_by_index(0).expect("owner");
+    assert_eq!(seen, "agent-1", "the stream had not told the service of the new owner");
+    escalation.stop().await;
+    case.stop().await;
+    drop(case_store);
 }
