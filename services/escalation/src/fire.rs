@@ -28,11 +28,15 @@ use crate::error::Error;
 use crate::escalate::{Alert, escalate};
 use crate::store::entities::{clocks, timed_cases};
 use crate::store::{Store, Timing, clock_of, timed_case, timed_cases_in};
+use crate::timers::health::Health;
 use crate::timers::{Claimed, TimerIndex, TimerKey};
 use crate::timing::{Plan, report, save_clock};
 
 /// Cases read from the case service at once while firing.
 const READS_IN_FLIGHT: usize = 32;
+
+/// Clocks fired at once, each in its own transaction (on SQLite they take turns to write).
+const FIRES_IN_FLIGHT: usize = 4;
 
 /// Reads cases' current owner and team from the case service.
 #[derive(Clone)]
@@ -74,20 +78,22 @@ pub struct Firer {
     store: Arc<Store>,
     index: Arc<dyn TimerIndex>,
     effects: Arc<Notify>,
+    health: Arc<Health>,
     cases: Option<CaseReader>,
 }
 
 impl Firer {
-    /// A firer over `store`, scheduling next deadlines on `index`, waking the effects worker,
-    /// and reading cases' current owner and team through `cases` (the facts last seen without
-    /// one).
+    /// A firer over `store`, scheduling next deadlines on `index` while `health` says it
+    /// answers, waking the effects worker, and reading cases' current owner and team through
+    /// `cases` (the facts last seen without one).
     pub fn new(
         store: Arc<Store>,
         index: Arc<dyn TimerIndex>,
         effects: Arc<Notify>,
+        health: Arc<Health>,
         cases: Option<CaseReader>,
     ) -> Self {
-        Self { store, index, effects, cases }
+        Self { store, index, effects, health, cases }
     }
 
     /// The current owner and team of the claimed members' cases, read concurrently.
@@ -126,21 +132,50 @@ impl Firer {
         let mut done = Vec::with_capacity(claimed.len());
         let mut plan = Plan::default();
         let current = self.current(claimed).await;
+        let mut firings = Vec::with_capacity(claimed.len());
         for item in claimed {
-            let now = TimerKey::decode(&item.member).and_then(|k| current.get(&k.case_id));
-            match self.fire_one(item, now, &mut plan).await {
-                Ok(()) => done.push(item.member.clone()),
+            let now = TimerKey::decode(&item.member).and_then(|k| current.get(&k.case_id)).cloned();
+            firings.push(self.fire_owned(item.member.clone(), item.due_ms, now));
+        }
+        let fired: Vec<(String, Result<(), Error>, Plan)> =
+            futures::stream::iter(firings).buffer_unordered(FIRES_IN_FLIGHT).collect().await;
+        for (member, result, planned) in fired {
+            match result {
+                Ok(()) => {
+                    done.push(member);
+                    plan.schedule.extend(planned.schedule);
+                    plan.cancel.extend(planned.cancel);
+                }
                 Err(e) => tracing::warn!(error = %e, "firing a clock failed; it will be retried"),
             }
         }
+        // While the index is down the rows are the schedule: workers read them from the
+        // database, and the index is rebuilt from them when it answers again.
         if !plan.schedule.is_empty()
+            && !self.health.is_down()
             && let Err(e) = self.index.schedule(&plan.schedule).await
         {
-            tracing::warn!(error = format!("{e:#}"), "scheduling the next deadlines failed; they will be retried");
+            // Taken as the index being down: the guardian rebuilds it from the rows once it
+            // answers, and the claims come back through the reaper.
+            self.health.mark_down(&e);
+            self.effects.notify_one();
             return Vec::new();
         }
         self.effects.notify_one();
         done
+    }
+
+    /// Fires one member in a transaction of its own; the deadlines it plans come back with it.
+    async fn fire_owned(
+        &self,
+        member: String,
+        due_ms: i64,
+        current: Option<Current>,
+    ) -> (String, Result<(), Error>, Plan) {
+        let mut plan = Plan::default();
+        let item = Claimed { member, due_ms };
+        let result = self.fire_one(&item, current.as_ref(), &mut plan).await;
+        (item.member, result, plan)
     }
 
     async fn fire_one(&self, item: &Claimed, current: Option<&Current>, plan: &mut Plan) -> Result<(), Error> {

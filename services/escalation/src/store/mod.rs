@@ -2,6 +2,7 @@
 //! (the truth of every deadline), escalations, and the outbox of calls owed to other services.
 
 pub mod directory;
+pub mod due;
 pub mod effects;
 pub mod entities;
 
