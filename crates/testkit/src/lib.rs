@@ -231,6 +231,18 @@ impl PrivateRedis {
         self.launch();
     }
 
+    /// Kills the server (SIGKILL): its port refuses connections until [`Self::revive`].
+    pub fn kill(&mut self) {
+        self.stop();
+    }
+
+    /// Starts a killed server again on the same port, empty.
+    pub fn revive(&mut self) {
+        if self.child.is_none() {
+            self.launch();
+        }
+    }
+
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

@@ -86,7 +86,7 @@ async fn run(redis: &PrivateRedis, count: usize, window: Duration) {
         let (index, act) = (index.clone(), recorder.clone() as Arc<dyn Act>);
         let options =
             WorkerOptions { batch: 512, visibility: Duration::from_secs(30), max_sleep: Duration::from_secs(5) };
-        workers.push(tokio::spawn(run_worker(index, act, options, shutdown.clone())));
+        workers.push(tokio::spawn(run_worker(index, act, options, None, shutdown.clone())));
     }
     let deadline = Instant::now() + lead + window + Duration::from_secs(30);
     while recorder.lateness.lock().map(|l| l.len()).unwrap_or(0) < count && Instant::now() < deadline {

@@ -81,19 +81,8 @@ pub async fn escalate(
     let tenant = case.tenant.as_str();
     let owner = if case.owner.is_empty() { None } else { member(db, tenant, &case.owner).await? };
     let region = owner.as_ref().map(|o| o.region.clone()).unwrap_or_default();
-    let mut recipients: Vec<StaffMember> = Vec::new();
-    if alert.notify_owner
-        && let Some(owner) = &owner
-    {
-        recipients.push(owner.clone());
-    }
-    for role in &alert.roles {
-        for found in with_role(db, tenant, *role, &case.team, &region).await? {
-            if !recipients.iter().any(|r| r.name == found.name) {
-                recipients.push(found);
-            }
-        }
-    }
+    let told = crate::who::decide(db, &alert, owner.as_ref(), &region).await?;
+    let recipients = told.staff;
 
     let id = Uuid::now_v7();
     let escalation = Escalation {
@@ -111,6 +100,7 @@ pub async fn escalate(
         acknowledger: String::new(),
         acknowledge_time: None,
         acknowledgement_note: String::new(),
+        notified_because: told.because,
     };
     let row = escalations::ActiveModel {
         id: Set(id),

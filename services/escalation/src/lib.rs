@@ -15,6 +15,7 @@ pub mod migration;
 pub mod store;
 pub mod timers;
 pub mod timing;
+pub mod who;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,12 @@ use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::escalation::v1::escalation_service_server;
 use tokio_util::sync::CancellationToken;
+
+/// How often timer workers look for due clocks in the database while Redis cannot be reached.
+const DATABASE_POLL: Duration = Duration::from_millis(100);
+
+/// The longest a firing waits for the case service to give a case's current owner and team.
+const CASE_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How the service is configured.
 #[derive(Debug, Clone)]
@@ -84,6 +91,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     };
     let effects = Arc::new(tokio::sync::Notify::new());
     let rebuild = Arc::new(tokio::sync::Notify::new());
+    let health = Arc::new(timers::health::Health::new());
     let case = common.peer(&common.peers.case)?;
     let notification = common.peer(&common.peers.notification)?;
 
@@ -92,9 +100,18 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let server = escalation_service_server::EscalationServiceServer::new(api)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
-    let timekeeper = Arc::new(timing::Timekeeper::new(store.clone(), index.clone(), effects.clone(), rebuild.clone()));
+    let timekeeper = Arc::new(timing::Timekeeper::new(
+        store.clone(),
+        index.clone(),
+        effects.clone(),
+        rebuild.clone(),
+        health.clone(),
+    ));
     let consumer = ConsumerOptions::new("escalation", ServiceKind::Escalation, common.client.clone());
-    let firer: Arc<dyn timers::worker::Act> = Arc::new(fire::Firer::new(store.clone(), index.clone(), effects.clone()));
+    let reader = fire::CaseReader::new(case.clone(), common.client.timeout.min(CASE_READ_TIMEOUT));
+    let firer: Arc<dyn timers::worker::Act> =
+        Arc::new(fire::Firer::new(store.clone(), index.clone(), effects.clone(), health.clone(), Some(reader)));
+    let fallback = timers::worker::Fallback { store: store.clone(), health: health.clone(), poll: DATABASE_POLL };
     let deliverer =
         Arc::new(deliver::Deliverer::new(store.clone(), case.clone(), notification, common.client.clone(), effects));
     let mut component = Component::new(ServiceKind::Escalation, server)
@@ -103,8 +120,8 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
             move |shutdown| redress_kit::consumer::run(db, case, consumer, timekeeper, shutdown)
         })
         .task("timer index guardian", {
-            let (store, index) = (store.clone(), index.clone());
-            move |shutdown| timers::worker::run_guardian(store, index, rebuild, shutdown)
+            let (store, index, health) = (store.clone(), index.clone(), health.clone());
+            move |shutdown| timers::worker::run_guardian(store, index, health, rebuild, shutdown)
         })
         .task("timer reaper", {
             let (index, visibility) = (index.clone(), options.worker.visibility);
@@ -117,9 +134,10 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
             Ok(())
         });
     for _ in 0..options.workers.max(1) {
-        let (index, firer, worker) = (index.clone(), firer.clone(), options.worker.clone());
-        component =
-            component.task("timer worker", move |shutdown| timers::worker::run_worker(index, firer, worker, shutdown));
+        let (index, firer, worker, fallback) =
+            (index.clone(), firer.clone(), options.worker.clone(), Some(fallback.clone()));
+        component = component
+            .task("timer worker", move |shutdown| timers::worker::run_worker(index, firer, worker, fallback, shutdown));
     }
     if let Some(connection) = redis {
         component = component.check("redis", move || {

@@ -29,6 +29,7 @@ use crate::store::entities::{clocks, timed_cases};
 use crate::store::{
     Store, Timing, clock_of, clock_row, clocks_of, from_proto_time, proto_duration, proto_time, timed_case,
 };
+use crate::timers::health::Health;
 use crate::timers::{TimerIndex, TimerKey};
 
 /// Timers to add to and remove from the index once a transaction commits.
@@ -123,14 +124,22 @@ pub struct Timekeeper {
     index: Arc<dyn TimerIndex>,
     effects: Arc<Notify>,
     rebuild: Arc<Notify>,
+    health: Arc<Health>,
     plan: Mutex<Plan>,
 }
 
 impl Timekeeper {
-    /// A timekeeper writing through `store`, scheduling on `index`, waking the effects
-    /// worker, and asking for a rebuild of the index when scheduling fails.
-    pub fn new(store: Arc<Store>, index: Arc<dyn TimerIndex>, effects: Arc<Notify>, rebuild: Arc<Notify>) -> Self {
-        Self { store, index, effects, rebuild, plan: Mutex::new(Plan::default()) }
+    /// A timekeeper writing through `store`, scheduling on `index` while `health` says it
+    /// answers, waking the effects worker, and asking for a rebuild of the index when
+    /// scheduling fails.
+    pub fn new(
+        store: Arc<Store>,
+        index: Arc<dyn TimerIndex>,
+        effects: Arc<Notify>,
+        rebuild: Arc<Notify>,
+        health: Arc<Health>,
+    ) -> Self {
+        Self { store, index, effects, rebuild, health, plan: Mutex::new(Plan::default()) }
     }
 
     async fn apply(&self, txn: &DatabaseTransaction, event: &CaseEvent, plan: &mut Plan) -> Result<(), Error> {
@@ -370,6 +379,11 @@ impl EventHandler for Timekeeper {
 
     async fn committed(&self, _events: &[CaseEvent]) {
         let plan = std::mem::take(&mut *self.plan.lock().unwrap_or_else(|p| p.into_inner()));
+        if self.health.is_down() {
+            // The rows are the schedule until the index answers again and is rebuilt from them.
+            self.effects.notify_one();
+            return;
+        }
         let scheduled = async {
             self.index.cancel(&plan.cancel).await?;
             self.index.schedule(&plan.schedule).await

@@ -1,6 +1,6 @@
 //! Nothing lost, nothing twice: 10,000 pending timers survive a SIGKILL of the escalation
-//! process, an emptied Redis is rebuilt from the database, and two replicas on one Redis never
-//! escalate twice. The case service runs in process; the escalation service runs as a real
+//! process, an emptied Redis is rebuilt from the database, clocks due while Redis is down fire
+//! from the database on time, and two replicas on one Redis never escalate twice. The case service runs in process; the escalation service runs as a real
 //! `redress serve escalation` process where it must die.
 
 mod support;
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use redress_proto::case::v1::ListCasesRequest;
 use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::{EscalationTrigger, LadderStep, SlaPolicy};
+use redress_testkit::bench::{ms, percentile};
 use redress_testkit::{Backend, PrivateRedis, TestStore, free_port};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use support::{Clients, Stack, Timers, secs, start_case};
@@ -229,5 +230,93 @@ async fn two_replicas_on_one_redis_never_escalate_twice() {
     assert_eq!(count(&db, ESCALATIONS).await, CASES as i64, "nothing fired twice");
     every_case_escalated_once(&mut clients, CASES).await;
     second.stop().await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clocks_due_while_redis_is_down_fire_from_the_database_within_a_second() {
+    const CASES: usize = 500;
+    const OUTAGE: Duration = Duration::from_secs(10);
+    let mut redis = PrivateRedis::start();
+    let timers = Timers::Redis(redis.url.clone(), "redress".into());
+    let stack = Stack::start(Backend::Postgres, timers).await;
+    let mut clients = stack.clients("acme", "admin-1", "admin").await;
+    clients.staff("agent-1", StaffRole::Agent, "billing", "").await;
+    clients.policy(policy(12.0)).await;
+    let db = Database::connect(stack.escalation_store.url.as_str()).await.expect("escalation database");
+    // 20 waves of 25 cases 350 ms apart: their clocks fall due over 7 s, as clocks do over a
+    // working day, not all in one instant.
+    let start = Instant::now();
+    for wave in 0..20u32 {
+        open_cases(&clients, CASES / 20).await;
+        tokio::time::sleep((start + Duration::from_millis(350) * (wave + 1)).saturating_duration_since(Instant::now()))
+            .await;
+    }
+    assert_eq!(wait_for(&db, CLOCKS, CASES as i64, Duration::from_secs(60)).await, CASES as i64);
+
+    // Redis dies a second before the first clock falls due and stays dead for 10 s; every clock
+    // falls due inside the outage.
+    let first = count(&db, "SELECT MIN(next_fire) FROM redress_escalation.clocks").await;
+    let last = count(&db, "SELECT MAX(next_fire) FROM redress_escalation.clocks").await;
+    let kill_at = first - 1000;
+    assert!(last < kill_at + OUTAGE.as_millis() as i64 - 500, "the clocks fall due over {} ms", last - first);
+    let now = jiff::Timestamp::now().as_millisecond();
+    assert!(kill_at > now, "opening the cases took too long: the first clock is due in {} ms", first - now);
+    tokio::time::sleep(Duration::from_millis((kill_at - now) as u64)).await;
+    assert_eq!(count(&db, ESCALATIONS).await, 0, "nothing fired before the outage");
+    redis.kill();
+    let killed = Instant::now();
+    let fired = wait_for(&db, ESCALATIONS, CASES as i64, OUTAGE.saturating_sub(killed.elapsed())).await;
+    tokio::time::sleep(OUTAGE.saturating_sub(killed.elapsed())).await;
+    redis.revive();
+    assert_eq!(fired, CASES as i64, "{fired} of {CASES} clocks fired during the outage");
+
+    // Each fired once, and late by how much.
+    assert_eq!(wait_for(&db, ESCALATIONS, CASES as i64, Duration::from_secs(30)).await, CASES as i64);
+    assert_eq!(count(&db, DISTINCT).await, CASES as i64, "one escalation per case");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT (EXTRACT(EPOCH FROM e.escalate_time - c.breached_at) * 1000000)::BIGINT
+             FROM redress_escalation.escalations e
+             JOIN redress_escalation.clocks c ON c.case_id = e.case_id AND c.kind = e.clock",
+        ))
+        .await
+        .expect("lateness");
+    let mut late: Vec<Duration> = rows
+        .iter()
+        .map(|r| Duration::from_micros(r.try_get_by_index::<i64>(0).expect("lateness").max(0) as u64))
+        .collect();
+    late.sort();
+    assert_eq!(late.len(), CASES);
+    let (p50, p99, max) = (percentile(&late, 0.5), percentile(&late, 0.99), percentile(&late, 1.0));
+    println!(
+        "{CASES} clocks due over {} ms during a {} s Redis outage: lateness p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        last - first,
+        OUTAGE.as_secs(),
+        ms(p50),
+        ms(p99),
+        ms(max)
+    );
+    assert!(p99 <= Duration::from_secs(1), "p99 lateness {p99:?} over 1 s");
+
+    // Redis back: the index is rebuilt, and the case service heard of each escalation once.
+    let client = redis::Client::open(redis.url.as_str()).expect("redis");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let built: bool = match client.get_multiplexed_async_connection().await {
+            Ok(mut connection) => {
+                redis::cmd("EXISTS").arg("redress:timers:epoch").query_async(&mut connection).await.unwrap_or(false)
+            }
+            Err(_) => false,
+        };
+        if built {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the index was not rebuilt after Redis came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    every_case_escalated_once(&mut clients, CASES).await;
+    assert_eq!(count(&db, ESCALATIONS).await, CASES as i64, "nothing fired twice");
     stack.stop().await;
 }

@@ -282,3 +282,25 @@ pub async fn with_role(
     };
     rows.iter().map(|r| decode(&r.document, "staff")).collect()
 }
+
+/// The active staff with `role` in `team` only; none when the team is empty.
+pub async fn in_team(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    role: StaffRole,
+    team: &str,
+) -> Result<Vec<StaffMember>, Error> {
+    if team.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = staff::Entity::find()
+        .filter(staff::Column::Tenant.eq(tenant))
+        .filter(staff::Column::Role.eq(role as i32))
+        .filter(staff::Column::Team.eq(team))
+        .filter(staff::Column::Active.eq(true))
+        .order_by_asc(staff::Column::Id)
+        .limit(20)
+        .all(db)
+        .await?;
+    rows.iter().map(|r| decode(&r.document, "staff")).collect()
+}

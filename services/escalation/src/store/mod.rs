@@ -2,6 +2,7 @@
 //! (the truth of every deadline), escalations, and the outbox of calls owed to other services.
 
 pub mod directory;
+pub mod due;
 pub mod effects;
 pub mod entities;
 
@@ -168,4 +169,12 @@ pub async fn timed_case(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Opti
 /// The clocks of a case.
 pub async fn clocks_of(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Vec<clocks::Model>, Error> {
     Ok(clocks::Entity::find().filter(clocks::Column::CaseId.eq(case_id)).all(db).await?)
+}
+
+/// The timed cases among `ids`.
+pub async fn timed_cases_in(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<timed_cases::Model>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(timed_cases::Entity::find().filter(timed_cases::Column::CaseId.is_in(ids)).all(db).await?)
 }

@@ -8,6 +8,7 @@
 //! ([`redis::RedisIndex`]); in the single-process embedded mode an in-process index
 //! ([`memory::MemoryIndex`]) stands behind the same trait.
 
+pub mod health;
 pub mod memory;
 pub mod redis;
 pub mod worker;

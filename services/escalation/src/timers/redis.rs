@@ -21,6 +21,26 @@ use super::{Claimed, TimerIndex, now_ms};
 /// The number of shards: enough to spread over a cluster's nodes.
 pub const SHARDS: usize = 16;
 
+/// The longest a claim, acknowledgement, probe or read may take: past it Redis counts as
+/// unreachable, so a dead or hung Redis is noticed within this, not the connection's own
+/// reconnection backoff.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The longest a write of many members (a schedule, a page of a rebuild) may take.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs one call to Redis within `limit`.
+async fn within<T>(
+    limit: Duration,
+    what: &'static str,
+    call: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result.context(what),
+        Err(_) => Err(anyhow::anyhow!("{what}: redis did not answer within {} ms", limit.as_millis())),
+    }
+}
+
 const CLAIM: &str = r"
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 for i = 1, #items, 2 do
@@ -158,7 +178,7 @@ impl TimerIndex for RedisIndex {
         let earliest = timers.iter().map(|t| t.1).min().unwrap_or(i64::MAX);
         pipe.cmd("PUBLISH").arg(self.channel()).arg(earliest).ignore();
         let mut connection = self.connection.clone();
-        pipe.query_async::<()>(&mut connection).await.context("scheduling timers")?;
+        within(WRITE_TIMEOUT, "scheduling timers", pipe.query_async::<()>(&mut connection)).await?;
         self.announce(earliest);
         Ok(())
     }
@@ -174,7 +194,7 @@ impl TimerIndex for RedisIndex {
             }
         }
         let mut connection = self.connection.clone();
-        pipe.query_async::<()>(&mut connection).await.context("cancelling timers")?;
+        within(WRITE_TIMEOUT, "cancelling timers", pipe.query_async::<()>(&mut connection)).await?;
         Ok(())
     }
 
@@ -188,7 +208,9 @@ impl TimerIndex for RedisIndex {
             async move { invocation.invoke_async::<Vec<(String, i64)>>(&mut connection).await }
         });
         let mut claimed = Vec::new();
-        for result in futures::future::join_all(calls).await {
+        let results =
+            within(CALL_TIMEOUT, "claiming timers", async { Ok(futures::future::join_all(calls).await) }).await?;
+        for result in results {
             for (member, due_ms) in result.context("claiming timers")? {
                 claimed.push(Claimed { member, due_ms });
             }
@@ -208,7 +230,7 @@ impl TimerIndex for RedisIndex {
             }
         }
         let mut connection = self.connection.clone();
-        pipe.query_async::<()>(&mut connection).await.context("acknowledging timers")?;
+        within(CALL_TIMEOUT, "acknowledging timers", pipe.query_async::<()>(&mut connection)).await?;
         Ok(())
     }
 
@@ -216,15 +238,9 @@ impl TimerIndex for RedisIndex {
         let mut total = 0;
         for shard in 0..SHARDS {
             let mut connection = self.connection.clone();
-            let n: usize = self
-                .reap
-                .key(self.due_key(shard))
-                .key(self.inflight_key(shard))
-                .arg(now)
-                .arg(limit)
-                .invoke_async(&mut connection)
-                .await
-                .context("reaping timers")?;
+            let mut invocation = self.reap.prepare_invoke();
+            invocation.key(self.due_key(shard)).key(self.inflight_key(shard)).arg(now).arg(limit);
+            let n: usize = within(CALL_TIMEOUT, "reaping timers", invocation.invoke_async(&mut connection)).await?;
             total += n;
         }
         Ok(total)
@@ -237,7 +253,7 @@ impl TimerIndex for RedisIndex {
         }
         let mut connection = self.connection.clone();
         let firsts: Vec<Vec<(String, i64)>> =
-            pipe.query_async(&mut connection).await.context("reading the next deadline")?;
+            within(CALL_TIMEOUT, "reading the next deadline", pipe.query_async(&mut connection)).await?;
         Ok(firsts.into_iter().flatten().map(|(_, due)| due).min())
     }
 
@@ -260,14 +276,18 @@ impl TimerIndex for RedisIndex {
 
     async fn intact(&self) -> anyhow::Result<bool> {
         let mut connection = self.connection.clone();
-        let exists: bool = redis::cmd("EXISTS").arg(self.epoch_key()).query_async(&mut connection).await?;
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(self.epoch_key());
+        let exists: bool = within(CALL_TIMEOUT, "probing the index", exists.query_async(&mut connection)).await?;
         Ok(exists)
     }
 
     async fn mark_built(&self) -> anyhow::Result<()> {
         let mut connection = self.connection.clone();
         let epoch = uuid::Uuid::now_v7().to_string();
-        redis::cmd("SET").arg(self.epoch_key()).arg(epoch).query_async::<()>(&mut connection).await?;
+        let mut set = redis::cmd("SET");
+        set.arg(self.epoch_key()).arg(epoch);
+        within(WRITE_TIMEOUT, "marking the index built", set.query_async::<()>(&mut connection)).await?;
         Ok(())
     }
 
@@ -278,7 +298,7 @@ impl TimerIndex for RedisIndex {
             pipe.cmd("ZCARD").arg(self.inflight_key(shard));
         }
         let mut connection = self.connection.clone();
-        let counts: Vec<u64> = pipe.query_async(&mut connection).await?;
+        let counts: Vec<u64> = within(CALL_TIMEOUT, "counting timers", pipe.query_async(&mut connection)).await?;
         Ok(counts.into_iter().sum())
     }
 }

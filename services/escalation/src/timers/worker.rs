@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::health::Health;
 use super::{Claimed, TimerIndex, TimerKey, now_ms};
 use crate::store::Store;
 use crate::store::entities::clocks;
@@ -45,15 +46,40 @@ impl Act for crate::fire::Firer {
     }
 }
 
-/// Runs one worker until `shutdown`.
+/// Where workers find due clocks while the index cannot be reached.
+#[derive(Clone)]
+pub struct Fallback {
+    /// The database, the truth of every clock.
+    pub store: Arc<Store>,
+    /// Whether the index answers.
+    pub health: Arc<Health>,
+    /// How often the database is polled while the index is down.
+    pub poll: Duration,
+}
+
+/// Runs one worker until `shutdown`. With a `fallback`, a claim that fails marks the index
+/// down, and while it is down due clocks are claimed from the database every `poll`.
 pub async fn run_worker(
     index: Arc<dyn TimerIndex>,
     act: Arc<dyn Act>,
     options: WorkerOptions,
+    fallback: Option<Fallback>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
+        if let Some(fallback) = fallback.as_ref().filter(|f| f.health.is_down()) {
+            from_database(fallback, act.as_ref(), &options, &shutdown).await;
+            continue;
+        }
+        // With a fallback, an index that fails is taken to be down: the next round reads the
+        // database rather than retrying Redis.
+        let down = |e: &anyhow::Error| {
+            fallback.as_ref().is_some_and(|f| {
+                f.health.mark_down(e);
+                true
+            })
+        };
         let now = now_ms();
         match index.claim(now, options.batch, options.visibility).await {
             Ok(claimed) if !claimed.is_empty() => {
@@ -68,6 +94,7 @@ pub async fn run_worker(
                 continue;
             }
             Ok(_) => failures = 0,
+            Err(e) if down(&e) => continue,
             Err(e) => {
                 failures += 1;
                 tracing::warn!(error = format!("{e:#}"), failures, "claiming timers failed");
@@ -82,17 +109,44 @@ pub async fn run_worker(
         let until = match index.next_due().await {
             Ok(Some(due)) => due.min(cap),
             Ok(None) => cap,
+            Err(e) if down(&e) => continue,
             Err(_) => now + 200,
         };
         if until <= now_ms() {
             continue;
         }
+        let went_down = async {
+            match &fallback {
+                Some(fallback) => fallback.health.until(true).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = index.wait(until) => {}
+            () = went_down => {}
         }
     }
     Ok(())
+}
+
+/// One round while the index is down: fires what the database says is due, or waits a poll
+/// (less if the index comes back).
+async fn from_database(fallback: &Fallback, act: &dyn Act, options: &WorkerOptions, shutdown: &CancellationToken) {
+    match fallback.store.claim_due_clocks(now_ms(), options.batch, options.visibility).await {
+        Ok(claimed) if !claimed.is_empty() => {
+            // Nothing to acknowledge: firing a clock writes its next deadline to its row.
+            act.act(&claimed).await;
+            return;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "claiming due clocks from the database failed"),
+    }
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        () = tokio::time::sleep(fallback.poll) => {}
+        () = fallback.health.until(false) => {}
+    }
 }
 
 /// Returns expired claims until `shutdown`.
@@ -149,15 +203,19 @@ pub async fn rebuild(store: &Store, index: &dyn TimerIndex) -> anyhow::Result<u6
 }
 
 /// Builds the index at start, then rebuilds it whenever it is found lost or a schedule failed.
+/// Every second it probes the index: one that does not answer is marked down (workers turn to
+/// the database); one that answers again is marked up and rebuilt, since the clocks fired and
+/// scheduled meanwhile are only in the database.
 pub async fn run_guardian(
     store: Arc<Store>,
     index: Arc<dyn TimerIndex>,
+    health: Arc<Health>,
     rebuild_now: Arc<Notify>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut needed = true;
     loop {
-        if needed {
+        if needed && !health.is_down() {
             match rebuild(&store, index.as_ref()).await {
                 Ok(n) => {
                     tracing::info!(timers = n, "timer index built from the database");
@@ -171,12 +229,16 @@ pub async fn run_guardian(
             () = rebuild_now.notified() => needed = true,
             () = tokio::time::sleep(Duration::from_secs(1)) => {
                 match index.intact().await {
-                    Ok(true) => {}
+                    Ok(true) => needed |= health.mark_up(),
                     Ok(false) => {
+                        health.mark_up();
                         tracing::warn!("the timer index lost its data; rebuilding it from the database");
                         needed = true;
                     }
-                    Err(e) => tracing::debug!(error = %e, "checking the timer index failed"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "probing the timer index failed");
+                        health.mark_down(&e);
+                    }
                 }
             }
         }
