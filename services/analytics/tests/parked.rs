@@ -37,7 +37,8 @@ fn sample(metrics: &str, name: &str) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_event_postgres_refuses_is_parked_and_retried_after_the_fix() {
-    let telemetry = redress_kit::telemetry::init(&redress_kit::Config::default(), "analytics-parked").expect("telemetry");
+    let telemetry =
+        redress_kit::telemetry::init(&redress_kit::Config::default(), "analytics-parked").expect("telemetry");
     let case = start_case(Backend::Postgres).await;
     let analytics = start_analytics(Backend::Postgres, &case, "30s", 10_000).await;
     let mut client = cases(&case, "acme", "agent-1", "agent").await;

@@ -114,10 +114,13 @@ async fn a_bad_event_is_parked_and_retried(backend: Backend) {
     }
 
     // Event 5 cannot be applied; event 8 loses its connection more times than an event is tried.
-    let handler =
-        Arc::new(Flaky { poison: AtomicI64::new(5), transient_at: AtomicI64::new(8), transient_left: AtomicUsize::new(5) });
-    let channel = redress_kit::client::connect(&format!("http://{}", server.addr), &ClientOptions::default())
-        .expect("channel");
+    let handler = Arc::new(Flaky {
+        poison: AtomicI64::new(5),
+        transient_at: AtomicI64::new(8),
+        transient_left: AtomicUsize::new(5),
+    });
+    let channel =
+        redress_kit::client::connect(&format!("http://{}", server.addr), &ClientOptions::default()).expect("channel");
     let mut options = ConsumerOptions::new("recorder", ServiceKind::Analytics, ClientOptions::default());
     options.lease = Duration::from_secs(2);
     options.retry_delay = Duration::from_millis(20);
@@ -137,8 +140,17 @@ async fn a_bad_event_is_parked_and_retried(backend: Backend) {
     assert_eq!(handler.transient_left.load(Ordering::SeqCst), 0, "the lost connections were all seen");
     let listed = parked::list(&db, None).await.expect("list");
     assert_eq!(listed.len(), 1, "only the bad event is parked, not the one that lost its connection: {listed:?}");
-    let Parked { consumer, tenant, sequence, event_type, error, attempts, first_failure, last_failure, retry_requested } =
-        listed[0].clone();
+    let Parked {
+        consumer,
+        tenant,
+        sequence,
+        event_type,
+        error,
+        attempts,
+        first_failure,
+        last_failure,
+        retry_requested,
+    } = listed[0].clone();
     assert_eq!((consumer.as_str(), tenant.as_str(), sequence), ("recorder", "acme", 5));
     assert!(event_type.starts_with("CASE_EVENT_TYPE_"), "{event_type}");
     assert!(error.contains("event 5 cannot be applied: poisoned"), "{error}");

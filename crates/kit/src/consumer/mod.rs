@@ -31,8 +31,8 @@ mod lease;
 pub mod parked;
 mod recover;
 
-pub use lease::{Migration, cursor, release_lease, rewind, take_lease};
 use lease::advance;
+pub use lease::{Migration, cursor, release_lease, rewind, take_lease};
 pub use parked::ParkedMigration;
 use recover::Metrics;
 

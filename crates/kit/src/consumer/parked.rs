@@ -90,8 +90,7 @@ pub struct Parked {
 
 /// Makes `error` safe to store and print: one line, no control characters, bounded.
 pub(crate) fn clean(error: &str) -> String {
-    let mut out: String =
-        error.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_ERROR).collect();
+    let mut out: String = error.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_ERROR).collect();
     out.truncate(out.trim_end().len());
     out
 }
@@ -128,7 +127,8 @@ pub(crate) async fn park(db: &impl ConnectionTrait, parked: &Parked) -> Result<(
 /// The parked events of `consumer`, or of every consumer, in log order.
 pub async fn list(db: &impl ConnectionTrait, consumer: Option<&str>) -> Result<Vec<Parked>, DbErr> {
     let backend = db.get_database_backend();
-    let columns = "consumer, tenant, sequence, event_type, error, attempts, first_failure, last_failure, retry_requested";
+    let columns =
+        "consumer, tenant, sequence, event_type, error, attempts, first_failure, last_failure, retry_requested";
     let query = match consumer {
         Some(name) => statement(
             backend,
