@@ -202,6 +202,17 @@ fn is_transient(error: &sea_orm::sqlx::Error) -> bool {
     }
 }
 
+/// Whether a database error says the database is unreachable or busy for now (a lost or
+/// refused connection, an exhausted pool, a serialization failure, a deadlock, a busy SQLite
+/// file), rather than that the statement is wrong for its data.
+pub fn db_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => is_transient(e),
+        _ => false,
+    }
+}
+
 /// Whether a database error is a transient one that a retry of the whole transaction may cure.
 pub fn db_retryable(error: &DbErr) -> bool {
     match error {

@@ -99,6 +99,16 @@ impl Telemetry {
         &self.registry
     }
 
+    /// The metrics in the Prometheus text format, as `GET /metrics` serves them.
+    pub fn metrics_text(&self) -> String {
+        let mut body = Vec::new();
+        let encoder = prometheus::TextEncoder::new();
+        if let Err(e) = prometheus::Encoder::encode(&encoder, &self.registry.gather(), &mut body) {
+            tracing::warn!(error = %e, "encoding metrics failed");
+        }
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
     /// Serves `GET /metrics` in the Prometheus text format, and `GET /readyz` (200 while every
     /// service of the process is SERVING, else 503) and `GET /livez` (200), until `shutdown`
     /// fires. Returns the bound address.

@@ -7,6 +7,8 @@
 //! - `redress migrate [<service>...]` applies database migrations.
 //! - `redress config` prints the effective configuration with secrets masked.
 //! - `redress apikey create|list|revoke` manages the API keys of machine clients.
+//! - `redress status` shows each event consumer's cursor, lease and parked events;
+//!   `redress parked list|retry` lists parked events and asks for their retry.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,6 +23,8 @@ use redress_kit::server::{Component, ServerOptions};
 use redress_kit::service::Peers;
 use redress_kit::{Config, ServiceKind};
 use tokio_util::sync::CancellationToken;
+
+mod status;
 
 /// Complaint resolution for contact centres: intake, case, escalation, notification, analytics.
 #[derive(Debug, Parser)]
@@ -68,6 +72,38 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         action: ApikeyAction,
+    },
+    /// Shows each event consumer's cursor, lease holder and parked events, per service.
+    Status {
+        /// Prints JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists parked events (events a consumer could not apply) or asks for their retry.
+    Parked {
+        #[command(subcommand)]
+        action: ParkedAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ParkedAction {
+    /// Lists parked events, of one consumer or all.
+    List {
+        /// Only this consumer's events (analytics, escalation, ...).
+        consumer: Option<String>,
+        /// Prints JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Asks a consumer to apply its parked events again (after a fix); those that apply are
+    /// removed.
+    Retry {
+        /// The consumer whose events to retry.
+        consumer: String,
+        /// Only the event at this sequence; all of the consumer's when omitted.
+        #[arg(long)]
+        sequence: Option<i64>,
     },
 }
 
@@ -166,6 +202,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { services } if services.is_empty() => (ServiceKind::ALL.to_vec(), "redress".into()),
         Command::Migrate { services } => (parse_services(services)?, "redress".into()),
         Command::Apikey { action } => return apikey(&config, action),
+        Command::Status { json } => return status::status(&config, *json),
+        Command::Parked { action: ParkedAction::List { consumer, json } } => {
+            return status::list(&config, consumer.as_deref(), *json);
+        }
+        Command::Parked { action: ParkedAction::Retry { consumer, sequence } } => {
+            return status::retry(&config, consumer, *sequence);
+        }
     };
     if let Command::Serve { .. } = &cli.command
         && services.contains(&ServiceKind::Escalation)
@@ -197,7 +240,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Command::Migrate { .. } => migrate(&config, &services).await,
             Command::Serve { .. } => serve(&config, &services, &telemetry).await,
             Command::Up { .. } => up(&config, &telemetry).await,
-            Command::Config | Command::Apikey { .. } => Ok(()),
+            Command::Config | Command::Apikey { .. } | Command::Status { .. } | Command::Parked { .. } => Ok(()),
         };
         telemetry.shutdown();
         result.map_err(Failure::from)

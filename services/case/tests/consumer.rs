@@ -51,6 +51,7 @@ impl EventHandler for Recorder {
 async fn consumer_db(store: &TestStore) -> DatabaseConnection {
     let db = Database::connect(store.url.as_str()).await.expect("consumer database");
     redress_kit::consumer::Migration.up(&SchemaManager::new(&db)).await.expect("migrate");
+    redress_kit::consumer::ParkedMigration.up(&SchemaManager::new(&db)).await.expect("migrate parked");
     db.execute_unprepared("CREATE TABLE effects (event_id TEXT PRIMARY KEY, sequence BIGINT NOT NULL)")
         .await
         .expect("effects");

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(redress_kit::consumer::Migration),
+            Box::new(redress_kit::consumer::ParkedMigration),
             Box::new(m0001_facts::Migration),
             Box::new(m0002_reader::Migration),
         ]

@@ -1,8 +1,9 @@
 //! Rebuilding the reporting tables from event 0.
 //!
 //! In one transaction: the consumer's lease is handed to a placeholder holder until one lease
-//! period from now, its cursor is rewound to 0 (`redress_kit::consumer::rewind`), and every
-//! reporting table is emptied. Touching the cursor row first waits for a batch in flight to
+//! period from now, its cursor is rewound to 0 (`redress_kit::consumer::rewind`), its parked
+//! events are forgotten (the replay parks again any that still fails), and every reporting
+//! table is emptied. Touching the cursor row first waits for a batch in flight to
 //! commit, so nothing it wrote survives the emptying.
 //!
 //! The replica that held the lease notices on its next batch (its cursor no longer advances:
@@ -49,6 +50,8 @@ impl Store {
         );
         txn.execute_raw(hand_over).await?;
         redress_kit::consumer::rewind(&txn, CONSUMER, 0).await?;
+        // The replay meets every parked event again: one that still fails is parked again.
+        redress_kit::consumer::parked::forget(&txn, CONSUMER).await?;
         for table in TABLES {
             txn.execute_unprepared(&format!("DELETE FROM {table}")).await?;
         }

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_classification_settings::Migration),
             Box::new(redress_kit::consumer::Migration),
+            Box::new(redress_kit::consumer::ParkedMigration),
         ]
     }
 }

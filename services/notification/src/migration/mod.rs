@@ -9,6 +9,10 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(redress_kit::consumer::Migration), Box::new(m0001_initial::Migration)]
+        vec![
+            Box::new(redress_kit::consumer::Migration),
+            Box::new(redress_kit::consumer::ParkedMigration),
+            Box::new(m0001_initial::Migration),
+        ]
     }
 }
