@@ -53,8 +53,24 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
+/// The most violations named in a status message; the details carry up to
+/// [`MAX_DETAILED_VIOLATIONS`].
+pub const MAX_DESCRIBED_VIOLATIONS: usize = 10;
+
+/// The most violations carried in a status's `google.rpc.BadRequest`.
+pub const MAX_DETAILED_VIOLATIONS: usize = 32;
+
 fn describe_violations(violations: &[FieldViolation]) -> String {
-    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+    let mut message = violations
+        .iter()
+        .take(MAX_DESCRIBED_VIOLATIONS)
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if violations.len() > MAX_DESCRIBED_VIOLATIONS {
+        message.push_str(&format!("; and {} more", violations.len() - MAX_DESCRIBED_VIOLATIONS));
+    }
+    message
 }
 
 impl ApiError {
@@ -122,8 +138,9 @@ impl Violations {
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         match error {
-            ApiError::InvalidArgument(violations) => {
+            ApiError::InvalidArgument(mut violations) => {
                 let message = describe_violations(&violations);
+                violations.truncate(MAX_DETAILED_VIOLATIONS);
                 let details = ErrorDetails::with_bad_request(violations);
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
