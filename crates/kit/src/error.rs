@@ -53,8 +53,50 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
+/// The most violations named in a status message; the details carry up to
+/// [`MAX_DETAILED_VIOLATIONS`].
+pub const MAX_DESCRIBED_VIOLATIONS: usize = 10;
+
+/// The most violations carried in a status's `google.rpc.BadRequest`.
+pub const MAX_DETAILED_VIOLATIONS: usize = 32;
+
+/// The longest status message sent, in bytes; a status travels in HTTP/2 trailers, which
+/// clients cap (16 KiB for hyper), so a message echoing a huge input is cut short.
+const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// The longest field path or description a violation carries in a status's details, in bytes.
+const MAX_VIOLATION_PART_BYTES: usize = 100;
+
+/// `text` cut to at most `max` bytes on a character boundary, with `…` when cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+fn clip_violation(violation: &FieldViolation) -> FieldViolation {
+    FieldViolation::new(
+        clip(&violation.field, MAX_VIOLATION_PART_BYTES),
+        clip(&violation.description, MAX_VIOLATION_PART_BYTES),
+    )
+}
+
 fn describe_violations(violations: &[FieldViolation]) -> String {
-    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+    let mut message = violations
+        .iter()
+        .take(MAX_DESCRIBED_VIOLATIONS)
+        .map(|v| format!("{}: {}", clip(&v.field, MAX_VIOLATION_PART_BYTES), clip(&v.description, MAX_VIOLATION_PART_BYTES)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if violations.len() > MAX_DESCRIBED_VIOLATIONS {
+        message.push_str(&format!("; and {} more", violations.len() - MAX_DESCRIBED_VIOLATIONS));
+    }
+    message
 }
 
 impl ApiError {
@@ -123,11 +165,13 @@ impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         match error {
             ApiError::InvalidArgument(violations) => {
-                let message = describe_violations(&violations);
+                let message = clip(&describe_violations(&violations), MAX_MESSAGE_BYTES);
+                let violations: Vec<_> = violations.iter().take(MAX_DETAILED_VIOLATIONS).map(clip_violation).collect();
                 let details = ErrorDetails::with_bad_request(violations);
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
             ApiError::ResourceExhausted { message, retry_after } => {
+                let message = clip(&message, MAX_MESSAGE_BYTES);
                 let details = ErrorDetails::with_retry_info(retry_after);
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }
@@ -147,7 +191,7 @@ impl From<ApiError> for Status {
                     | ApiError::DeadlineExceeded(m) => m.clone(),
                     _ => other.to_string(),
                 };
-                Status::new(code, message)
+                Status::new(code, clip(&message, MAX_MESSAGE_BYTES))
             }
         }
     }
@@ -237,6 +281,20 @@ mod tests {
         let fields: Vec<_> = details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
         assert_eq!(fields, ["case.description", "request_id"]);
         assert!(status.message().contains("case.description: must not be empty"));
+    }
+
+    #[test]
+    fn huge_inputs_echoed_in_errors_are_cut_short() {
+        let huge = format!("tenants/{}", "é".repeat(1 << 20));
+        let status: Status = ApiError::invalid(huge.clone(), format!("{huge:?} is not a case name")).into();
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES, "{}", status.message().len());
+        let details = status.get_error_details();
+        let violation = &details.bad_request().unwrap().field_violations[0];
+        assert!(violation.field.len() <= MAX_VIOLATION_PART_BYTES && violation.field.ends_with('…'));
+        assert!(violation.description.len() <= MAX_VIOLATION_PART_BYTES);
+        let status: Status = ApiError::NotFound(huge).into();
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES && status.message().starts_with("tenants/é"));
+        assert_eq!(clip("short", 10), "short");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod input;
 pub mod names;
 pub mod observe;
 pub mod personal;

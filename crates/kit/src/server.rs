@@ -21,6 +21,7 @@ use tonic_health::server::HealthReporter;
 use crate::ServiceKind;
 use crate::auth::{AuthLayer, Authenticator};
 use crate::config::{Config, parse_duration};
+use crate::input::InputLayer;
 use crate::observe::ObserveLayer;
 use crate::tls::ServerTls;
 
@@ -213,6 +214,7 @@ pub async fn serve(
         .tcp_nodelay(true)
         .layer(ObserveLayer::new(options.concurrency_limit))
         .layer(AuthLayer::new(options.auth.clone()))
+        .layer(InputLayer::new(options.max_message_bytes).context("the input check")?)
         .add_routes(routes.routes());
     let server: BoxFuture<'static, Result<(), tonic::transport::Error>> = match &options.tls {
         Some(tls) => {
