@@ -7,7 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::ServiceKind;
@@ -62,6 +65,16 @@ pub async fn connect_url(
         .await
         .with_context(|| format!("connecting {kind} to its database at {}", crate::config::mask_url(url)))?;
     Ok(db)
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so
+/// writers wait their turn (the busy timeout) instead of one failing with "database is locked"
+/// when another connection commits between its first read and its first write; on PostgreSQL
+/// it is a plain `BEGIN`.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    db.begin_with_options(options).await
 }
 
 /// The file path of a `sqlite://path?…` URL.

@@ -19,7 +19,7 @@ use redress_proto::case::v1::GetCaseRequest;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::common::v1::SlaClockKind;
 use redress_proto::escalation::v1::{EscalationReason, EscalationTrigger};
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -181,7 +181,7 @@ impl Firer {
     async fn fire_one(&self, item: &Claimed, current: Option<&Current>, plan: &mut Plan) -> Result<(), Error> {
         let Some(key) = TimerKey::decode(&item.member) else { return Ok(()) };
         let _turn = self.store.turn().await;
-        let txn = self.store.db.begin().await?;
+        let txn = redress_kit::db::begin_write(&self.store.db).await?;
         let Some(row) = clocks::Entity::find_by_id((key.case_id, i32::from(key.clock))).one(&txn).await? else {
             return Ok(());
         };

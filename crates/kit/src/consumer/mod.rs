@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::Utc;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::{CaseEvent, StreamEventsRequest};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio_util::sync::CancellationToken;
 
 use crate::ServiceKind;
@@ -293,7 +293,7 @@ impl Consuming<'_> {
             Utc::now() + chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(15));
         // On SQLite, take the write lock at once so a concurrent writer makes this wait rather
         // than fail; PostgreSQL ignores the mode.
-        let txn = self.db.begin_with_options(immediate()).await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         self.handler.handle(&txn, events).await?;
         if !advance(&txn, &self.options.name, self.holder, next, expires).await? {
             txn.rollback().await?;
@@ -301,13 +301,5 @@ impl Consuming<'_> {
         }
         txn.commit().await?;
         Ok(true)
-    }
-}
-
-/// A transaction that takes SQLite's write lock at once.
-fn immediate() -> sea_orm::TransactionOptions {
-    sea_orm::TransactionOptions {
-        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
     }
 }

@@ -7,11 +7,11 @@ use chrono::Utc;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Gauge};
 use redress_proto::case::v1::{CaseEvent, CaseEventType};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::lease::{advance, cursor};
 use super::parked::{self, Parked};
-use super::{Consuming, Ended, immediate};
+use super::{Consuming, Ended};
 
 /// How long a retry waits for its event from the case log.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -143,7 +143,7 @@ impl Consuming<'_> {
         };
         let expires =
             Utc::now() + chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(15));
-        let txn = self.db.begin_with_options(immediate()).await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         // The cursor must still be where the failures were seen: park nothing a rewind replays.
         if cursor(&txn, name).await? != last {
             txn.rollback().await?;
@@ -181,7 +181,7 @@ impl Consuming<'_> {
             let applied = match self.fetch(sequence).await? {
                 Some(event) => {
                     let result = async {
-                        let txn = self.db.begin_with_options(immediate()).await?;
+                        let txn = crate::db::begin_write(&self.db).await?;
                         self.handler.handle(&txn, std::slice::from_ref(&event)).await?;
                         parked::remove(&txn, name, sequence).await?;
                         txn.commit().await?;

@@ -62,10 +62,7 @@ fn control_characters_are_found_at_any_depth() {
         ..Default::default()
     };
     let violations = check(&dynamic(&request, "redress.case.v1.ListCasesRequest"));
-    assert_eq!(
-        fields(&violations),
-        ["filter.category", "filter.customer_id", "filter.owner", "filter.team", "parent"]
-    );
+    assert_eq!(fields(&violations), ["filter.category", "filter.customer_id", "filter.owner", "filter.team", "parent"]);
     assert!(violations[0].description.contains("control characters"), "{violations:?}");
 
     // Repeated fields name the element, map fields the key; a bad key names the map.

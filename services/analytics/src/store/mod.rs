@@ -8,9 +8,7 @@ pub mod rebuild;
 pub mod recurring;
 pub mod reports;
 
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement, Value};
 
 use crate::domain::Micros;
 
@@ -94,7 +92,7 @@ impl Store {
         if self.backend() != DatabaseBackend::Postgres {
             return self.db.query_all_raw(self.statement(text, values)).await;
         }
-        let txn = self.db.begin().await?;
+        let txn = redress_kit::db::begin_write(&self.db).await?;
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
         let rows = txn.query_all_raw(self.statement(text, values)).await?;
         txn.commit().await?;

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::{CONSUMER, Store};
 
@@ -43,7 +43,7 @@ impl Store {
 
     async fn rebuild_once(&self, lease: Duration) -> Result<(), DbErr> {
         let until = chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(15));
-        let txn = self.db().begin().await?;
+        let txn = redress_kit::db::begin_write(self.db()).await?;
         let hand_over = self.statement(
             "UPDATE event_consumers SET holder = $1, lease_expires = $2 WHERE name = $3",
             vec![REBUILD_HOLDER.into(), until.into(), CONSUMER.into()],

@@ -10,7 +10,7 @@ use redress_kit::TenantId;
 use redress_proto::case::v1::{Case, CaseEvent, CaseEventType, Erasure, ErasureTrigger, TimelineEntry};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
-    Statement, TransactionTrait, Value,
+    Statement, Value,
 };
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
@@ -80,7 +80,7 @@ impl Store {
     pub async fn erase(&self, tenant: &TenantId, request: &EraseRequest, actor: &Actor) -> Result<Erasure, Error> {
         for _ in 0..MAX_ATTEMPTS {
             let _turn = self.turn().await;
-            let txn = self.db.begin().await?;
+            let txn = redress_kit::db::begin_write(&self.db).await?;
             if let Some(done) = find_erasure(&txn, tenant, &request.request_id).await? {
                 txn.rollback().await?;
                 return Ok(done);

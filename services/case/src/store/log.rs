@@ -24,9 +24,7 @@ use std::time::Duration;
 
 use prost::Message;
 use redress_proto::case::v1::CaseEvent;
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, Statement, Value};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -157,7 +155,7 @@ pub async fn sequence_pass(db: &DatabaseConnection, log: &Log) -> Result<u64, Db
 async fn sequence_pass_at(db: &DatabaseConnection, log: &Log, now: Instant) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let floor = log.floor().start(now);
-    let txn = db.begin().await?;
+    let txn = redress_kit::db::begin_write(db).await?;
     if backend == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_string(backend, format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")))
             .await?;
@@ -380,6 +378,7 @@ fn placeholder(backend: DatabaseBackend, n: usize) -> String {
 mod tests {
     use redress_kit::ServiceKind;
     use redress_testkit::{Backend, TestStore};
+    use sea_orm::TransactionTrait;
 
     use super::*;
 

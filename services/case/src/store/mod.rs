@@ -19,7 +19,7 @@ use redress_proto::case::v1::{Case, CaseEvent, Playbook, TimelineEntry};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    QueryOrder, QuerySelect, TryInsertResult,
 };
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
@@ -186,7 +186,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, sea_orm::DbErr> {
         let _turn = self.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = redress_kit::db::begin_write(&self.db).await?;
         let recorded = insert_request(&txn, tenant, request_id, "CreateCase", id, &case.name).await.map_err(db_err)?;
         if !recorded {
             txn.rollback().await?;
@@ -217,7 +217,7 @@ impl Store {
         let Intent { method, request_id, expected_version } = intent;
         for _ in 0..MAX_ATTEMPTS {
             let _turn = self.turn().await;
-            let txn = self.db.begin().await?;
+            let txn = redress_kit::db::begin_write(&self.db).await?;
             if let Some(seen) = find_request(&txn, tenant, request_id).await? {
                 txn.rollback().await?;
                 return self.replay(tenant, id, &seen, method).await;

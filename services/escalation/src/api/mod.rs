@@ -13,7 +13,7 @@ use redress_kit::{ApiError, names};
 use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::escalation_service_server::EscalationService;
 use redress_proto::escalation::v1::*;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -426,7 +426,7 @@ impl EscalationService for EscalationApi {
         };
         let key = format!("{}/manual/{}", case.name, req.request_id);
         let _turn = self.store.turn().await;
-        let txn = self.store.db.begin().await.map_err(Error::from)?;
+        let txn = redress_kit::db::begin_write(&self.store.db).await.map_err(Error::from)?;
         let alert = Alert {
             case: &case,
             clock: 0,
@@ -472,7 +472,7 @@ impl EscalationService for EscalationApi {
         text(&mut v, "note", &req.note, 4000, false);
         check(v)?;
         let _turn = self.store.turn().await;
-        let txn = self.store.db.begin().await.map_err(Error::from)?;
+        let txn = redress_kit::db::begin_write(&self.store.db).await.map_err(Error::from)?;
         let row = escalations::Entity::find_by_id(id)
             .filter(escalations::Column::Tenant.eq(caller.tenant.as_str()))
             .one(&txn)

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::effects;
 use super::{Store, now};
@@ -78,7 +76,7 @@ impl Store {
     /// Takes up to `limit` due effects, hiding them from other workers for `lease`.
     pub async fn claim_effects(&self, limit: u64, lease: Duration) -> Result<Vec<effects::Model>, Error> {
         let _turn = self.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = redress_kit::db::begin_write(&self.db).await?;
         let at = now();
         let mut query = effects::Entity::find()
             .filter(effects::Column::Done.eq(false))

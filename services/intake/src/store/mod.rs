@@ -13,7 +13,7 @@ use redress_kit::TenantId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait, TryInsertResult,
+    TryInsertResult,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, MutexGuard};
@@ -189,7 +189,7 @@ impl Store {
             done.exec(&self.db).await?;
             return Ok(());
         };
-        let txn = self.db.begin().await?;
+        let txn = redress_kit::db::begin_write(&self.db).await?;
         done.exec(&txn).await?;
         let row = survey_responses::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),

@@ -10,7 +10,7 @@ pub mod rules;
 pub mod templates;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, Statement, TransactionTrait, Value};
+use sea_orm::{DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, Statement, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// The current time, to the microsecond both databases keep.
@@ -75,11 +75,7 @@ impl Store {
 
     /// Begins a transaction that holds SQLite's write lock from the start.
     pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        let options = sea_orm::TransactionOptions {
-            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        self.db.begin_with_options(options).await
+        redress_kit::db::begin_write(&self.db).await
     }
 }
 
