@@ -90,10 +90,13 @@ fn describe_violations(violations: &[FieldViolation]) -> String {
     let mut message = violations
         .iter()
         .take(MAX_DESCRIBED_VIOLATIONS)
-        .map(|v| format!("{}: {}", clip(&v.field, MAX_VIOLATION_PART_BYTES), clip(&v.description, MAX_VIOLATION_PART_BYTES)))
+        .map(|v| {
+            format!("{}: {}", clip(&v.field, MAX_VIOLATION_PART_BYTES), clip(&v.description, MAX_VIOLATION_PART_BYTES))
+        })
         .collect::<Vec<_>>()
         .join("; ");
     if violations.len() > MAX_DESCRIBED_VIOLATIONS {
+        message = clip(&message, MAX_MESSAGE_BYTES - 32);
         message.push_str(&format!("; and {} more", violations.len() - MAX_DESCRIBED_VIOLATIONS));
     }
     message

@@ -50,9 +50,9 @@ async fn no_hostile_input_gets_internal_or_unknown_on_postgres() {
     sweep(
         "postgres",
         &[
-        format!("database.url={}", db.url),
-        format!("redis.url={}", redis_url()),
-        format!("redis.key_prefix={prefix}"),
+            format!("database.url={}", db.url),
+            format!("redis.url={}", redis_url()),
+            format!("redis.key_prefix={prefix}"),
         ],
     )
     .await;
@@ -152,8 +152,7 @@ async fn contract_through_reflection(channel: Channel) -> DescriptorPool {
         MessageResponse::ListServicesResponse(list) => list.service,
         other => panic!("ListServices answered {other:?}"),
     };
-    let names: Vec<String> =
-        services.into_iter().map(|s| s.name).filter(|n| n.starts_with("redress.")).collect();
+    let names: Vec<String> = services.into_iter().map(|s| s.name).filter(|n| n.starts_with("redress.")).collect();
     assert_eq!(names.len(), ServiceKind::ALL.len(), "reflection lists the five services: {names:?}");
 
     let mut files: HashMap<String, prost_types::FileDescriptorProto> = HashMap::new();
@@ -179,9 +178,9 @@ async fn contract_through_reflection(channel: Channel) -> DescriptorPool {
 
 async fn ask(client: &mut ServerReflectionClient<Channel>, request: MessageRequest) -> MessageResponse {
     let request = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
-    let mut answers = client.server_reflection_info(futures::stream::iter([request])).await.expect("reflection").into_inner();
-    let answer: ServerReflectionResponse =
-        answers.message().await.expect("a reflection answer").expect("one answer");
+    let mut answers =
+        client.server_reflection_info(futures::stream::iter([request])).await.expect("reflection").into_inner();
+    let answer: ServerReflectionResponse = answers.message().await.expect("a reflection answer").expect("one answer");
     match answer.message_response.expect("a response") {
         MessageResponse::ErrorResponse(e) => panic!("reflection refused: {e:?}"),
         other => other,
@@ -203,8 +202,9 @@ async fn call(port: u16, method: &MethodDescriptor, message: DynamicMessage) -> 
         .max_decoding_message_size(64 * 1024 * 1024)
         .max_encoding_message_size(64 * 1024 * 1024);
     grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let path = http::uri::PathAndQuery::from_str(&format!("/{}/{}", method.parent_service().full_name(), method.name()))
-        .expect("a path");
+    let path =
+        http::uri::PathAndQuery::from_str(&format!("/{}/{}", method.parent_service().full_name(), method.name()))
+            .expect("a path");
     let mut request = tonic::Request::new(message);
     let metadata = request.metadata_mut();
     metadata.insert("x-redress-tenant", "acme".parse().expect("ascii"));

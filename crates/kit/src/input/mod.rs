@@ -101,7 +101,10 @@ impl Walk {
     fn value(&mut self, path: &str, value: &Value) {
         match value {
             Value::String(text) if has_control_chars(text) => {
-                self.add(path, "must not contain NUL or other control characters (tab, line feed and carriage return are allowed)");
+                self.add(
+                    path,
+                    "must not contain NUL or other control characters (tab, line feed and carriage return are allowed)",
+                );
             }
             Value::Message(message) => self.message(path, message),
             _ => {}
