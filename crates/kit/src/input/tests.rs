@@ -6,6 +6,7 @@ use redress_proto::case::v1::{
 use redress_proto::common::v1::TimeRange;
 
 use super::*;
+use tonic_types::StatusExt as _;
 
 /// `message` as the layer sees it: decoded over the contract's descriptors.
 fn dynamic<M: prost::Message>(message: &M, name: &str) -> DynamicMessage {
