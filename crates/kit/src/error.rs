@@ -96,6 +96,7 @@ fn describe_violations(violations: &[FieldViolation]) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     if violations.len() > MAX_DESCRIBED_VIOLATIONS {
+        message = clip(&message, MAX_MESSAGE_BYTES - 32);
         message.push_str(&format!("; and {} more", violations.len() - MAX_DESCRIBED_VIOLATIONS));
     }
     message
