@@ -293,7 +293,7 @@ impl Consuming<'_> {
             Utc::now() + chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(15));
         // On SQLite, take the write lock at once so a concurrent writer makes this wait rather
         // than fail; PostgreSQL ignores the mode.
-        let txn = crate::db::begin_write(&self.db).await?;
+        let txn = crate::db::begin_write(self.db).await?;
         self.handler.handle(&txn, events).await?;
         if !advance(&txn, &self.options.name, self.holder, next, expires).await? {
             txn.rollback().await?;

@@ -143,7 +143,7 @@ impl Consuming<'_> {
         };
         let expires =
             Utc::now() + chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(15));
-        let txn = crate::db::begin_write(&self.db).await?;
+        let txn = crate::db::begin_write(self.db).await?;
         // The cursor must still be where the failures were seen: park nothing a rewind replays.
         if cursor(&txn, name).await? != last {
             txn.rollback().await?;
@@ -181,7 +181,7 @@ impl Consuming<'_> {
             let applied = match self.fetch(sequence).await? {
                 Some(event) => {
                     let result = async {
-                        let txn = crate::db::begin_write(&self.db).await?;
+                        let txn = crate::db::begin_write(self.db).await?;
                         self.handler.handle(&txn, std::slice::from_ref(&event)).await?;
                         parked::remove(&txn, name, sequence).await?;
                         txn.commit().await?;
