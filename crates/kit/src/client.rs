@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
@@ -180,9 +179,7 @@ where
 
 /// The delay before retry `attempt` (from 0): uniform in [0, min(max, base × 2^attempt)].
 pub fn backoff(options: &ClientOptions, attempt: u32) -> Duration {
-    let ceiling = options.backoff_base.saturating_mul(1u32 << attempt.min(20)).min(options.backoff_max);
-    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(rand::rng().random_range(0..=nanos))
+    crate::backoff::Backoff::new(options.backoff_base, options.backoff_max).delay(attempt)
 }
 
 /// Asks a peer's `grpc.health.v1` whether `service` is SERVING, for readiness checks.

@@ -67,6 +67,36 @@ pub async fn connect_url(
     Ok(db)
 }
 
+/// A database handle, for code that passes one along without importing sea_orm.
+pub type Db = DatabaseConnection;
+
+/// A database transaction, for application code that owns transactions without importing
+/// sea_orm: it begins them ([`begin_write`]), hands them to the store and commits them.
+pub type Txn = DatabaseTransaction;
+
+/// Writes `$n`-style SQL (PostgreSQL's) for `backend`: unchanged on PostgreSQL, every `$n`
+/// turned into SQLite's numbered `?n` otherwise, so a value can be referred to more than once.
+pub fn sql(backend: DatabaseBackend, text: &str) -> String {
+    if backend == DatabaseBackend::Postgres {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A statement for `backend` from `$n`-style SQL and the values `$1`, `$2`, … stand for.
+pub fn statement(backend: DatabaseBackend, text: &str, values: impl IntoIterator<Item = sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(backend, sql(backend, text), values)
+}
+
 /// Begins a transaction that writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so
 /// writers wait their turn (the busy timeout) instead of one failing with "database is locked"
 /// when another connection commits between its first read and its first write; on PostgreSQL
@@ -145,6 +175,12 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_sqlite() {
+        assert_eq!(sql(DatabaseBackend::Sqlite, "a = $1 AND b = $12 AND c = '$'"), "a = ?1 AND b = ?12 AND c = '$'");
+        assert_eq!(sql(DatabaseBackend::Postgres, "a = $1"), "a = $1");
+    }
 
     #[test]
     fn sqlite_paths() {

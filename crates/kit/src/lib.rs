@@ -3,6 +3,7 @@
 //! who is calling (authentication and the role table).
 
 pub mod auth;
+pub mod backoff;
 pub mod caller;
 pub mod client;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tenant;
+pub mod time;
 pub mod tls;
 pub mod validate;
 

@@ -28,3 +28,5 @@ pub mod service_names {
     /// `redress.analytics.v1.AnalyticsService`.
     pub const ANALYTICS: &str = "redress.analytics.v1.AnalyticsService";
 }
+
+mod rules;

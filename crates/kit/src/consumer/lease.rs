@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr};
+
+use crate::db::statement;
 use sea_orm_migration::prelude::*;
 
 /// The table holding consumers' cursors and leases; include it in the service's migrator.
@@ -40,27 +42,6 @@ impl MigrationTrait for Migration {
         };
         db.execute_unprepared(sql).await.map(|_| ())
     }
-}
-
-/// Rewrites `$n` placeholders as SQLite's numbered `?n`.
-pub(crate) fn sql(backend: DatabaseBackend, text: &str) -> String {
-    if backend == DatabaseBackend::Postgres {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-pub(crate) fn statement(backend: DatabaseBackend, text: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(backend, sql(backend, text), values)
 }
 
 /// Takes or renews the lease; true while `holder` holds it.
@@ -146,12 +127,6 @@ mod tests {
     use sea_orm::TransactionTrait;
 
     use super::*;
-
-    #[test]
-    fn placeholders_for_sqlite() {
-        assert_eq!(sql(DatabaseBackend::Sqlite, "a = $1 AND b = $12"), "a = ?1 AND b = ?12");
-        assert_eq!(sql(DatabaseBackend::Postgres, "a = $1"), "a = $1");
-    }
 
     #[tokio::test]
     async fn leases_exclude_other_holders_until_they_expire() {

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 use sea_orm_migration::prelude::*;
 use serde::Serialize;
 
-use super::lease::statement;
+use crate::db::statement;
 
 /// The most characters of an error kept on a parked event.
 const MAX_ERROR: usize = 2000;
