@@ -7,16 +7,17 @@
 //! and the rules consumer, and [`Service::run`] serves until shutdown;
 //! [`Service::into_component`] mounts it beside the others in `redress up`.
 
-pub mod accept;
 mod api;
-pub mod consume;
+pub mod app;
 pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod migration;
 pub mod settings;
 pub mod store;
-pub mod templates;
+
+/// The rules consumer under the path it had before `app/`: `consume::CONSUMER` names its cursor.
+pub use crate::app::consumer as consume;
 
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ use redress_proto::notification::v1::notification_service_server;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery::Deliverer;
+use crate::app::deliver::Deliverer;
 use crate::delivery::peers::{CasePeer, StaffDirectory};
 pub use crate::settings::Settings;
 
@@ -79,7 +80,8 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     )?);
 
     let max = options.common.server.max_message_bytes;
-    let api = api::NotificationApi::new(store.clone(), settings.clone(), wake.clone());
+    let app = app::App::new(store.clone(), settings.clone(), wake.clone());
+    let api = api::NotificationApi::new(app, settings.allow_http);
     let server = notification_service_server::NotificationServiceServer::new(api)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
@@ -89,8 +91,8 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         component =
             component.task(format!("delivery worker {index}"), move |shutdown| deliverer.run_worker(index, shutdown));
     }
-    let handler = Arc::new(consume::RuleHandler::new(settings.clone(), wake));
-    let consumer = ConsumerOptions::new(consume::CONSUMER, ServiceKind::Notification, client);
+    let handler = Arc::new(app::consumer::Consumer::new(settings.clone(), wake));
+    let consumer = ConsumerOptions::new(app::consumer::CONSUMER, ServiceKind::Notification, client);
     component = component
         .task("rules consumer", move |shutdown| redress_kit::consumer::run(db, case, consumer, handler, shutdown));
     let component = with_database_check(component, store.db());

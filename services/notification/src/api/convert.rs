@@ -1,20 +1,15 @@
 //! Stored rows as the contract's messages.
 
-use chrono::{DateTime, Utc};
 use prost::Message;
+use redress_kit::time::timestamp;
 use redress_proto::notification::v1::{self as pb, DeliveryStatus, Notification};
 
-use crate::delivery::prepare::Prepared;
+use crate::app::templates::{BUILTIN_PREFIX, Listed, audience_number};
+use crate::delivery::Prepared;
 use crate::domain::Template;
 use crate::error::Error;
 use crate::store::notifications::Row;
 use crate::store::templates::TemplateRow;
-use crate::templates::{BUILTIN_PREFIX, audience_number};
-
-/// A time as a protobuf timestamp.
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
-}
 
 /// A notification's resource name.
 pub fn notification_name(tenant: &str, id: uuid::Uuid) -> String {
@@ -78,5 +73,13 @@ pub fn builtin(tenant: &str, template: &Template) -> pb::Template {
         built_in: true,
         create_time: None,
         update_time: None,
+    }
+}
+
+/// A template as ListTemplates lists it to `tenant`.
+pub fn listed(tenant: &str, listed: &Listed) -> pb::Template {
+    match listed {
+        Listed::Own(row) => template(row),
+        Listed::BuiltIn(builtin) => self::builtin(tenant, builtin),
     }
 }

@@ -1,52 +1,62 @@
-//! The gRPC layer of `redress.notification.v1.NotificationService`: decode, validate, call the
-//! store and the domain, map errors. Delivery happens in the workers, never in a call.
+//! The gRPC layer of `redress.notification.v1.NotificationService`: decode, validate, call one
+//! use case of [`crate::app`], map the result. Delivery happens in the workers, never in a call.
 
 mod convert;
-mod templates;
+mod page;
 mod validate;
 
-use std::sync::Arc;
-
-use prost::Message;
 use redress_kit::caller::{Caller, Role, caller};
 use redress_kit::error::Violations;
 use redress_kit::{ApiError, names};
-use redress_proto::notification::v1::notification::Content;
 use redress_proto::notification::v1::notification_service_server::NotificationService;
 use redress_proto::notification::v1::*;
-use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::accept::{API_SOURCE, new_row};
-use crate::domain::rules::{DEFAULT_PREFIX, default_rules};
+use crate::app::App;
 use crate::error::Error;
-use crate::settings::Settings;
-use crate::store::notifications::{Filter, insert};
-use crate::store::rules::RuleRow;
-use crate::store::{Store, now, page};
+use crate::store::notifications::Filter;
+
+/// The most items a page holds when the request does not say.
+const DEFAULT_PAGE_SIZE: u64 = 100;
+/// Why a page token of a filtered list was refused.
+const SAME_FILTER: &str = "not a token from a previous call with the same filter";
+/// Why a page token of an unfiltered list was refused.
+const ANY_CALL: &str = "not a token from a previous call";
 
 /// Implements `redress.notification.v1.NotificationService`.
 pub struct NotificationApi {
-    store: Arc<Store>,
-    settings: Arc<Settings>,
-    wake: Arc<Notify>,
+    app: App,
+    /// Whether webhooks may use `http://` (`notification.allow_http`).
+    allow_http: bool,
 }
 
 impl NotificationApi {
-    /// The API over `store`; accepted notifications wake the workers through `wake`.
-    pub fn new(store: Arc<Store>, settings: Arc<Settings>, wake: Arc<Notify>) -> Self {
-        Self { store, settings, wake }
+    /// The API over the use cases of `app`.
+    pub fn new(app: App, allow_http: bool) -> Self {
+        Self { app, allow_http }
     }
 }
 
-/// Templates and rules are administered by admins and by redress's own services.
-fn require_admin(caller: &Caller, what: &str) -> Result<(), Status> {
-    if caller.has(Role::Admin) || caller.is_system() {
-        Ok(())
-    } else {
-        Err(ApiError::PermissionDenied(format!("{what} needs the admin role")).into())
+/// The caller and the message of a call. `admin` names an RPC that only admins and redress's
+/// own services may make (templates and rules); `parent` gives the collection the call is on,
+/// which must be the caller's tenant's.
+fn open<T>(
+    request: Request<T>,
+    admin: Option<&str>,
+    parent: impl FnOnce(&T) -> Option<&str>,
+) -> Result<(Caller, T), Status> {
+    let caller = caller(&request)?;
+    if let Some(what) = admin
+        && !(caller.has(Role::Admin) || caller.is_system())
+    {
+        return Err(ApiError::PermissionDenied(format!("{what} needs the admin role")).into());
     }
+    let message = request.into_inner();
+    if let Some(parent) = parent(&message) {
+        names::check_parent("parent", parent, &caller.tenant)?;
+    }
+    Ok((caller, message))
 }
 
 /// The id in `tenants/{tenant}/{collection}/{id}`, which must be the caller's tenant's.
@@ -55,55 +65,22 @@ fn owned_id<'a>(caller: &Caller, field: &str, name: &'a str, collection: &str) -
     Ok(ids[0])
 }
 
-fn not_found(name: &str) -> Status {
-    ApiError::NotFound(name.to_string()).into()
-}
-
 #[tonic::async_trait]
 impl NotificationService for NotificationApi {
     async fn send_notification(
         &self,
         request: Request<SendNotificationRequest>,
     ) -> Result<Response<SendNotificationResponse>, Status> {
-        let caller = caller(&request)?;
-        let req = request.into_inner();
-        names::check_parent("parent", &req.parent, &caller.tenant)?;
+        let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
         let mut v = Violations::new();
         redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
         match &req.notification {
             None => v.add("notification", "required"),
-            Some(n) => validate::notification(&mut v, &caller.tenant, n, self.settings.allow_http),
+            Some(n) => validate::notification(&mut v, &caller.tenant, n, self.allow_http),
         }
         v.finish()?;
         let notification = req.notification.unwrap_or_default();
-        if let Some(Content::Template(content)) = &notification.content
-            && !crate::templates::exists(self.store.db(), caller.tenant.as_str(), &content.template_key)
-                .await
-                .map_err(Error::from)?
-        {
-            return Err(ApiError::invalid(
-                "notification.template.template_key",
-                format!("no template {:?}: create it, or use a built-in key", content.template_key),
-            )
-            .into());
-        }
-        let row = new_row(
-            caller.tenant.as_str(),
-            &req.request_id,
-            API_SOURCE,
-            notification,
-            None,
-            &self.settings.email_from,
-            now(),
-        );
-        let (row, created) = {
-            let _turn = self.store.turn().await;
-            insert(self.store.db(), row).await.map_err(Error::from)?
-        };
-        if created {
-            self.wake.notify_waiters();
-            tracing::debug!(notification = %row.id, channel = row.channel, "notification accepted");
-        }
+        let row = self.app.send_notification(caller.tenant.as_str(), &req.request_id, notification).await?;
         Ok(Response::new(SendNotificationResponse { notification: Some(convert::notification(&row)?) }))
     }
 
@@ -111,12 +88,10 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<GetNotificationRequest>,
     ) -> Result<Response<GetNotificationResponse>, Status> {
-        let caller = caller(&request)?;
-        let name = &request.get_ref().name;
-        let id = owned_id(&caller, "name", name, "notifications")?;
-        let id = Uuid::parse_str(id).map_err(|_| not_found(name))?;
-        let row = self.store.notification(caller.tenant.as_str(), id).await.map_err(Error::from)?;
-        let row = row.filter(|row| seen_by(&caller, row)).ok_or_else(|| not_found(name))?;
+        let (caller, req) = open(request, None, |_| None)?;
+        let id = owned_id(&caller, "name", &req.name, "notifications")?;
+        let id = Uuid::parse_str(id).map_err(|_| Error::NotFound(req.name.clone()))?;
+        let row = self.app.get_notification(&caller, id).await?.ok_or_else(|| Error::NotFound(req.name))?;
         Ok(Response::new(GetNotificationResponse { notification: Some(convert::notification(&row)?) }))
     }
 
@@ -124,11 +99,9 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<ListNotificationsRequest>,
     ) -> Result<Response<ListNotificationsResponse>, Status> {
-        let caller = caller(&request)?;
-        let req = request.into_inner();
-        names::check_parent("parent", &req.parent, &caller.tenant)?;
+        let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, 100);
+        let limit = validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE);
         if !req.case.is_empty() {
             let ids = names::parse("case", &req.case, &["tenants", "cases"]).ok();
             v.check(ids.is_none(), "case", "not a case name: tenants/{tenant}/cases/{case}");
@@ -141,29 +114,12 @@ impl NotificationService for NotificationApi {
             req.recipient.as_bytes(),
             &req.status.to_le_bytes(),
         ]);
-        let before = if req.page_token.is_empty() {
-            None
-        } else {
-            let position = page::decode_id(&req.page_token, bound);
-            v.check(position.is_none(), "page_token", "not a token from a previous call with the same filter");
-            position
-        };
+        let before = validate::page_token(&mut v, &req.page_token, |t| page::decode_id(t, bound), SAME_FILTER);
         v.finish()?;
         let filter = Filter { case_name: req.case, recipient: req.recipient, status: req.status };
-        let rows =
-            self.store.notifications(caller.tenant.as_str(), &filter, before, limit + 1).await.map_err(Error::from)?;
-        let more = rows.len() as u64 > limit;
-        let rows = &rows[..rows.len().min(limit as usize)];
-        let next_page_token = match rows.last() {
-            Some(last) if more => page::encode_id(last.id, bound),
-            _ => String::new(),
-        };
-        // A scoped caller's page keeps only what they may see, so it may come out short.
-        let notifications = rows
-            .iter()
-            .filter(|row| seen_by(&caller, row))
-            .map(convert::notification)
-            .collect::<Result<Vec<_>, _>>()?;
+        let (rows, next) = self.app.list_notifications(&caller, &filter, before, limit).await?;
+        let notifications = rows.iter().map(convert::notification).collect::<Result<Vec<_>, _>>()?;
+        let next_page_token = next.map(|id| page::encode_id(id, bound)).unwrap_or_default();
         Ok(Response::new(ListNotificationsResponse { notifications, next_page_token }))
     }
 
@@ -171,41 +127,56 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<CreateTemplateRequest>,
     ) -> Result<Response<CreateTemplateResponse>, Status> {
-        let caller = caller(&request)?;
-        require_admin(&caller, "CreateTemplate")?;
-        let req = request.into_inner();
-        names::check_parent("parent", &req.parent, &caller.tenant)?;
-        let template = templates::create(&self.store, &caller, &req.request_id, req.template).await?;
-        Ok(Response::new(CreateTemplateResponse { template: Some(template) }))
+        let (caller, req) = open(request, Some("CreateTemplate"), |r| Some(r.parent.as_str()))?;
+        let mut v = Violations::new();
+        redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
+        let Some(given) = req.template else {
+            v.add("template", "required");
+            v.finish()?;
+            return Err(ApiError::invalid("template", "required").into());
+        };
+        let (template, variables) = validate::template(&mut v, &given);
+        v.finish()?;
+        let row = self.app.create_template(caller.tenant.as_str(), &req.request_id, template, &variables).await?;
+        Ok(Response::new(CreateTemplateResponse { template: Some(convert::template(&row)) }))
     }
 
     async fn update_template(
         &self,
         request: Request<UpdateTemplateRequest>,
     ) -> Result<Response<UpdateTemplateResponse>, Status> {
-        let caller = caller(&request)?;
-        require_admin(&caller, "UpdateTemplate")?;
-        let req = request.into_inner();
-        let template = templates::update(&self.store, &caller, req.template, req.update_mask).await?;
-        Ok(Response::new(UpdateTemplateResponse { template: Some(template) }))
+        let (caller, req) = open(request, Some("UpdateTemplate"), |_| None)?;
+        let Some(given) = req.template else {
+            return Err(ApiError::invalid("template", "required").into());
+        };
+        let id = owned_id(&caller, "template.name", &given.name, "templates")?.to_string();
+        let row = self.app.update_template(caller.tenant.as_str(), &id, given, req.update_mask).await?;
+        Ok(Response::new(UpdateTemplateResponse { template: Some(convert::template(&row)) }))
     }
 
     async fn list_templates(
         &self,
         request: Request<ListTemplatesRequest>,
     ) -> Result<Response<ListTemplatesResponse>, Status> {
-        let caller = caller(&request)?;
-        let req = request.into_inner();
-        names::check_parent("parent", &req.parent, &caller.tenant)?;
-        let (templates, next_page_token) = templates::list(&self.store, &caller, &req).await?;
+        let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
+        let tenant = caller.tenant.as_str();
+        let mut v = Violations::new();
+        let limit = validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE) as usize;
+        if !req.key.is_empty() {
+            validate::template_key(&mut v, "key", &req.key);
+        }
+        let locale = validate::locale_filter(&mut v, &req.locale);
+        let bound = page::fingerprint(&[tenant.as_bytes(), req.key.as_bytes(), locale.as_bytes()]);
+        let after = validate::page_token(&mut v, &req.page_token, |t| page::decode(t, bound), SAME_FILTER);
+        v.finish()?;
+        let (listed, next) = self.app.list_templates(tenant, &req.key, &locale, after, limit).await?;
+        let templates = listed.iter().map(|t| convert::listed(tenant, t)).collect();
+        let next_page_token = next.map(|position| page::encode(&position, bound)).unwrap_or_default();
         Ok(Response::new(ListTemplatesResponse { templates, next_page_token }))
     }
 
     async fn create_rule(&self, request: Request<CreateRuleRequest>) -> Result<Response<CreateRuleResponse>, Status> {
-        let caller = caller(&request)?;
-        require_admin(&caller, "CreateRule")?;
-        let req = request.into_inner();
-        names::check_parent("parent", &req.parent, &caller.tenant)?;
+        let (caller, req) = open(request, Some("CreateRule"), |r| Some(r.parent.as_str()))?;
         let mut v = Violations::new();
         redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
         match &req.rule {
@@ -213,97 +184,26 @@ impl NotificationService for NotificationApi {
             Some(rule) => validate::rule(&mut v, &caller.tenant, rule),
         }
         v.finish()?;
-        let mut rule = req.rule.unwrap_or_default();
-        if !crate::templates::exists(self.store.db(), caller.tenant.as_str(), &rule.template_key)
-            .await
-            .map_err(Error::from)?
-        {
-            return Err(ApiError::invalid("rule.template_key", format!("no template {:?}", rule.template_key)).into());
-        }
-        let id = Uuid::now_v7();
-        let created_at = now();
-        rule.name = format!("tenants/{}/rules/{id}", caller.tenant);
-        rule.create_time = Some(convert::timestamp(created_at));
-        rule.built_in = false;
-        if rule.priority == Priority::Unspecified as i32 {
-            rule.priority = Priority::Normal as i32;
-        }
-        let row = RuleRow {
-            id,
-            tenant: caller.tenant.to_string(),
-            request_id: req.request_id,
-            document: rule.encode_to_vec(),
-            create_time: created_at,
-        };
-        let (row, _) = self.store.create_rule(row).await.map_err(Error::from)?;
-        Ok(Response::new(CreateRuleResponse { rule: Some(row.rule().map_err(Error::from)?) }))
+        let rule = self.app.create_rule(caller.tenant.as_str(), req.request_id, req.rule.unwrap_or_default()).await?;
+        Ok(Response::new(CreateRuleResponse { rule: Some(rule) }))
     }
 
     async fn list_rules(&self, request: Request<ListRulesRequest>) -> Result<Response<ListRulesResponse>, Status> {
-        let caller = caller(&request)?;
-        let req = request.into_inner();
-        names::check_parent("parent", &req.parent, &caller.tenant)?;
+        let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, 100);
+        let limit = validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE);
         let bound = page::fingerprint(&[caller.tenant.as_str().as_bytes(), b"rules"]);
-        let after = if req.page_token.is_empty() {
-            None
-        } else {
-            let position = page::decode_id(&req.page_token, bound);
-            v.check(position.is_none(), "page_token", "not a token from a previous call");
-            position
-        };
+        let after = validate::page_token(&mut v, &req.page_token, |t| page::decode_id(t, bound), ANY_CALL);
         v.finish()?;
-        let rows = self.store.rules_page(caller.tenant.as_str(), after, limit + 1).await.map_err(Error::from)?;
-        if rows.is_empty() && after.is_none() {
-            let rules = if self.settings.default_rules {
-                default_rules(caller.tenant.as_str(), self.settings.survey_delay)
-            } else {
-                Vec::new()
-            };
-            return Ok(Response::new(ListRulesResponse { rules, next_page_token: String::new() }));
-        }
-        let more = rows.len() as u64 > limit;
-        let rows = &rows[..rows.len().min(limit as usize)];
-        let next_page_token = match rows.last() {
-            Some(last) if more => page::encode_id(last.id, bound),
-            _ => String::new(),
-        };
-        let rules = rows.iter().map(RuleRow::rule).collect::<Result<Vec<_>, _>>().map_err(Error::from)?;
+        let (rules, next) = self.app.list_rules(caller.tenant.as_str(), after, limit).await?;
+        let next_page_token = next.map(|id| page::encode_id(id, bound)).unwrap_or_default();
         Ok(Response::new(ListRulesResponse { rules, next_page_token }))
     }
 
     async fn delete_rule(&self, request: Request<DeleteRuleRequest>) -> Result<Response<DeleteRuleResponse>, Status> {
-        let caller = caller(&request)?;
-        require_admin(&caller, "DeleteRule")?;
-        let name = request.into_inner().name;
-        let id = owned_id(&caller, "name", &name, "rules")?;
-        if id.starts_with(DEFAULT_PREFIX) {
-            return Err(Error::FailedPrecondition(format!(
-                "{name} is a default rule and cannot be deleted: create a rule of your own (enabled or not) to replace \
-                 the defaults, or set notification.default_rules=false"
-            ))
-            .into());
-        }
-        let id = Uuid::parse_str(id).map_err(|_| not_found(&name))?;
-        if !self.store.delete_rule(caller.tenant.as_str(), id).await.map_err(Error::from)? {
-            return Err(not_found(&name));
-        }
-        Ok(Response::new(DeleteRuleResponse { name }))
+        let (caller, req) = open(request, Some("DeleteRule"), |_| None)?;
+        let id = owned_id(&caller, "name", &req.name, "rules")?;
+        self.app.delete_rule(caller.tenant.as_str(), &req.name, id).await?;
+        Ok(Response::new(DeleteRuleResponse { name: req.name }))
     }
-}
-
-/// Whether a scoped caller (an agent) may see a notification: one addressed to them, or one
-/// about a case of theirs, of their team or unassigned, as the case stood when the notification
-/// was made. A notification about no case, or sent through the API with no snapshot of its
-/// case, is theirs only if it is addressed to them.
-fn seen_by(caller: &redress_kit::caller::Caller, row: &crate::store::notifications::Row) -> bool {
-    if caller.scope.is_none() || row.recipient == caller.actor {
-        return true;
-    }
-    let snapshot = row
-        .case_snapshot
-        .as_deref()
-        .and_then(|bytes| <redress_proto::case::v1::Case as prost::Message>::decode(bytes).ok());
-    snapshot.is_some_and(|case| caller.sees_case(&case.owner, &case.team))
 }

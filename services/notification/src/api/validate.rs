@@ -8,6 +8,8 @@ use redress_proto::common::v1::{Channel, Customer, Severity};
 use redress_proto::notification::v1::notification::Content;
 use redress_proto::notification::v1::{Notification, NotificationChannel, Priority, Rule, RuleRecipient, recipient};
 
+use crate::app::templates::{audience, canonical, check};
+use crate::domain::Template;
 use crate::domain::context::{TopLevel, top_level};
 use crate::domain::locale::Locale;
 use crate::domain::template::{MAX_BODY_BYTES, MAX_KEY_LEN, MAX_SUBJECT_BYTES};
@@ -25,6 +27,43 @@ pub fn page_size(v: &mut Violations, value: i32, default: u64) -> u64 {
             default
         }
     }
+}
+
+/// The position in a page token, recorded as a violation (saying `refused`) when the token is
+/// not one `decode` accepts; `None` for no token.
+pub fn page_token<T>(
+    v: &mut Violations,
+    token: &str,
+    decode: impl FnOnce(&str) -> Option<T>,
+    refused: &str,
+) -> Option<T> {
+    if token.is_empty() {
+        return None;
+    }
+    let position = decode(token);
+    v.check(position.is_none(), "page_token", refused);
+    position
+}
+
+/// A locale to filter by, in canonical form; empty for any.
+pub fn locale_filter(v: &mut Violations, value: &str) -> String {
+    let locale = if value.is_empty() { String::new() } else { canonical(value) };
+    v.check(!locale.is_empty() && Locale::parse(&locale).is_err(), "locale", "not a locale such as fr-CA");
+    locale
+}
+
+/// A template to create, checked by the domain; the variables it uses when it passed.
+pub fn template(v: &mut Violations, given: &redress_proto::notification::v1::Template) -> (Template, Vec<String>) {
+    let template = Template {
+        key: given.key.clone(),
+        locale: canonical(&given.locale),
+        audience: audience(v, given.audience),
+        subject: given.subject.clone(),
+        text_body: given.text_body.clone(),
+        html_body: (!given.html_body.trim().is_empty()).then(|| given.html_body.clone()),
+    };
+    let variables = check(v, &template);
+    (template, variables)
 }
 
 /// Whether a name has the shape `tenants/{tenant}/{collection}/{id}` with valid segments, and

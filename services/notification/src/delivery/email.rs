@@ -12,7 +12,7 @@ use lettre::transport::smtp::{self, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::AttemptError;
-use super::prepare::Prepared;
+use super::Prepared;
 use crate::domain::DeliveryFailure;
 use crate::settings::{SmtpSettings, TlsMode, mailbox_address};
 

@@ -4,9 +4,15 @@
 //! 2) the delay is drawn uniformly from zero to `min(max_delay, base_delay × 2^(n-2))`, so
 //! that many notifications failing together do not retry together. A failure is transient
 //! (worth retrying) or permanent (dead-letter at once); after `max_attempts` attempts even a
-//! transient failure is dead-lettered.
+//! transient failure is dead-lettered. The draw is the kit's [`Backoff`]; what this module
+//! adds is the decision: which failures are retried, how many times, and `Retry-After`.
 
 use std::time::Duration;
+
+use redress_kit::backoff::Backoff;
+
+/// The longest delay a policy yields: what fits in a `u64` of nanoseconds (about 584 years).
+const LONGEST: Duration = Duration::from_nanos(u64::MAX);
 
 /// How deliveries are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,29 +132,31 @@ impl RetryPolicy {
         Ok(())
     }
 
+    /// The kit's backoff for this policy: its retry `n` (from 0) is attempt `n + 2`.
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.base_delay, self.max_delay)
+    }
+
     /// The most the delay before `attempt` can be: zero for the first attempt, then
     /// `base_delay` doubling with each attempt, never above `max_delay`.
     pub fn ceiling(&self, attempt: u32) -> Duration {
         if attempt <= 1 {
             return Duration::ZERO;
         }
-        let doublings = (attempt - 2).min(63);
-        let factor = 1u64 << doublings;
-        let nanos = self.base_delay.as_nanos().saturating_mul(u128::from(factor));
-        let max = self.max_delay.as_nanos();
-        Duration::from_nanos(u64::try_from(nanos.min(max)).unwrap_or(u64::MAX))
+        self.backoff().ceiling(attempt - 2).min(LONGEST)
     }
 
     /// The delay before `attempt` with full jitter: `random` gives a number in [0, 1) (values
-    /// outside are clamped), which scales the [`ceiling`](Self::ceiling).
+    /// outside are clamped, and one that is not a number reads as 0), which scales the
+    /// [`ceiling`](Self::ceiling).
     pub fn delay_before(&self, attempt: u32, random: impl FnOnce() -> f64) -> Duration {
         let ceiling = self.ceiling(attempt);
         if ceiling.is_zero() {
             return Duration::ZERO;
         }
         let unit = random();
-        let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.0 };
-        ceiling.mul_f64(unit).min(ceiling)
+        let unit = if unit.is_finite() { unit } else { 0.0 };
+        self.backoff().jittered(attempt - 2, unit).min(ceiling)
     }
 
     /// What to do after attempt number `attempts_made` failed with `failure`: dead-letter a

@@ -2,12 +2,13 @@
 //! across replicas, recording each attempt's outcome, and the per-recipient rate-limit ledger.
 
 use chrono::{DateTime, Utc};
-use redress_proto::notification::v1::DeliveryStatus;
+use redress_kit::db::{begin_write, statement};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Value};
 use uuid::Uuid;
 
-use super::{Store, statement};
+use super::{Store, insert_once};
 use crate::domain::RateLimit;
+use crate::error::Error;
 
 /// Every column of a notification row.
 const COLUMNS: &str = "id, tenant, request_id, source, channel, priority, status, case_name, recipient, \
@@ -65,39 +66,6 @@ pub struct Row {
     pub prepared: Option<String>,
 }
 
-/// A notification to accept.
-#[derive(Debug, Clone)]
-pub struct NewNotification {
-    /// Its id (UUIDv7).
-    pub id: Uuid,
-    /// Its tenant.
-    pub tenant: String,
-    /// The idempotency key.
-    pub request_id: String,
-    /// `api` or the rule's name.
-    pub source: String,
-    /// `NotificationChannel` as its number.
-    pub channel: i32,
-    /// `Priority` as its number.
-    pub priority: i32,
-    /// The case, or empty.
-    pub case_name: String,
-    /// The recipient as named.
-    pub recipient: String,
-    /// The destination when already known, else empty.
-    pub destination: String,
-    /// The email Message-ID, or empty.
-    pub message_id: String,
-    /// When it may first be attempted.
-    pub due: DateTime<Utc>,
-    /// When it was accepted.
-    pub now: DateTime<Utc>,
-    /// The encoded notification as accepted.
-    pub request: Vec<u8>,
-    /// The encoded case at the event, for rule notifications.
-    pub case_snapshot: Option<Vec<u8>>,
-}
-
 /// Filters of ListNotifications.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -133,48 +101,56 @@ pub enum Outcome {
     },
 }
 
-/// Accepts a notification unless its `(tenant, request_id)` was seen: returns the row and
-/// whether this call created it. Runs on the pool or inside a consumer's transaction.
-pub async fn insert(conn: &impl ConnectionTrait, new: NewNotification) -> Result<(Row, bool), DbErr> {
+/// Accepts a notification, a new `row`, unless its `(tenant, request_id)` was seen: returns the
+/// row stored and whether this call created it. Runs on the pool or inside a consumer's
+/// transaction.
+pub async fn insert(conn: &impl ConnectionTrait, row: Row) -> Result<(Row, bool), Error> {
     let backend = conn.get_database_backend();
     let values: Vec<Value> = vec![
-        new.id.into(),
-        new.tenant.clone().into(),
-        new.request_id.clone().into(),
-        new.source.into(),
-        new.channel.into(),
-        new.priority.into(),
-        (DeliveryStatus::Pending as i32).into(),
-        new.case_name.into(),
-        new.recipient.into(),
-        new.destination.into(),
-        new.message_id.into(),
-        new.due.into(),
-        new.now.into(),
-        new.request.into(),
-        new.case_snapshot.into(),
+        row.id.into(),
+        row.tenant.clone().into(),
+        row.request_id.clone().into(),
+        row.source.into(),
+        row.channel.into(),
+        row.priority.into(),
+        row.status.into(),
+        row.case_name.into(),
+        row.recipient.into(),
+        row.destination.into(),
+        row.message_id.into(),
+        row.attempts.into(),
+        row.last_error.into(),
+        row.next_attempt_time.into(),
+        row.create_time.into(),
+        row.update_time.into(),
+        row.request.into(),
+        row.case_snapshot.into(),
     ];
-    let text = format!(
+    let insert = format!(
         "INSERT INTO notifications (id, tenant, request_id, source, channel, priority, status, case_name, recipient, \
-         destination, message_id, attempts, last_error, next_attempt_time, create_time, update_time, request, case_snapshot) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, '', $12, $13, $13, $14, $15) \
+         destination, message_id, attempts, last_error, next_attempt_time, create_time, update_time, request, \
+         case_snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (tenant, request_id) DO NOTHING RETURNING {COLUMNS}"
     );
-    if let Some(row) = Row::find_by_statement(statement(backend, &text, values)).one(conn).await? {
-        return Ok((row, true));
-    }
-    let text = format!("SELECT {COLUMNS} FROM notifications WHERE tenant = $1 AND request_id = $2");
-    let existing = Row::find_by_statement(statement(backend, &text, vec![new.tenant.into(), new.request_id.into()]))
-        .one(conn)
-        .await?;
-    existing.map(|row| (row, false)).ok_or_else(|| DbErr::RecordNotFound("the notification of this request_id".into()))
+    let existing = format!("SELECT {COLUMNS} FROM notifications WHERE tenant = $1 AND request_id = $2");
+    let existing = statement(backend, &existing, [row.tenant.into(), row.request_id.into()]);
+    insert_once(conn, statement(backend, &insert, values), existing)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the notification of this request_id".into()).into())
 }
 
 impl Store {
+    /// Accepts a notification from the API, as [`insert`] does, in this process's turn to write.
+    pub async fn accept(&self, row: Row) -> Result<(Row, bool), Error> {
+        let _turn = self.turn().await;
+        insert(self.db(), row).await
+    }
+
     /// A notification of `tenant`.
-    pub async fn notification(&self, tenant: &str, id: Uuid) -> Result<Option<Row>, DbErr> {
+    pub async fn notification(&self, tenant: &str, id: Uuid) -> Result<Option<Row>, Error> {
         let text = format!("SELECT {COLUMNS} FROM notifications WHERE tenant = $1 AND id = $2");
-        Row::find_by_statement(statement(self.backend(), &text, vec![tenant.into(), id.into()])).one(self.db()).await
+        let statement = statement(self.backend(), &text, [tenant.into(), id.into()]);
+        Ok(Row::find_by_statement(statement).one(self.db()).await?)
     }
 
     /// Up to `limit` notifications of `tenant` matching `filter`, newest first, older than `before`.
@@ -184,7 +160,7 @@ impl Store {
         filter: &Filter,
         before: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<Row>, DbErr> {
+    ) -> Result<Vec<Row>, Error> {
         let mut values: Vec<Value> = vec![tenant.into()];
         let mut text = format!("SELECT {COLUMNS} FROM notifications WHERE tenant = $1");
         if !filter.case_name.is_empty() {
@@ -205,7 +181,7 @@ impl Store {
             text.push_str(&format!(" AND id < ${}", values.len()));
         }
         text.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
-        Row::find_by_statement(statement(self.backend(), &text, values)).all(self.db()).await
+        Ok(Row::find_by_statement(statement(self.backend(), &text, values)).all(self.db()).await?)
     }
 
     /// Claims up to `limit` due notifications for `owner` until `lease_until`: pending or
@@ -218,7 +194,7 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Row>, DbErr> {
+    ) -> Result<Vec<Row>, Error> {
         let lock = if self.backend() == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let text = format!(
             "UPDATE notifications SET lease_owner = $1, lease_expires = $2 WHERE id IN (\
@@ -228,11 +204,11 @@ impl Store {
         );
         let values: Vec<Value> = vec![owner.into(), lease_until.into(), now.into()];
         let _turn = self.turn().await;
-        Row::find_by_statement(statement(self.backend(), &text, values)).all(self.db()).await
+        Ok(Row::find_by_statement(statement(self.backend(), &text, values)).all(self.db()).await?)
     }
 
     /// When the next unclaimed notification falls due, if any is waiting.
-    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, DbErr> {
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, Error> {
         #[derive(FromQueryResult)]
         struct Due {
             due: Option<DateTime<Utc>>,
@@ -254,7 +230,7 @@ impl Store {
         destination: &str,
         prepared: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<bool, DbErr> {
+    ) -> Result<bool, Error> {
         let prepared: Value = prepared.map(str::to_string).into();
         let (text, values): (&str, Vec<Value>) = match outcome {
             Outcome::Delivered => (
@@ -307,7 +283,7 @@ impl Store {
         id: Uuid,
         limit: RateLimit,
         now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, DbErr> {
+    ) -> Result<Option<DateTime<Utc>>, Error> {
         #[derive(FromQueryResult)]
         struct Window {
             sent: i64,
@@ -315,7 +291,7 @@ impl Store {
         }
         let backend = self.backend();
         let _turn = self.turn().await;
-        let txn = self.begin_write().await?;
+        let txn = begin_write(self.db()).await?;
         if backend == DatabaseBackend::Postgres {
             txn.execute_raw(statement(
                 backend,
@@ -365,7 +341,7 @@ pub async fn erase_case(
     case_name: &str,
     snapshot: Option<Vec<u8>>,
     now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
+) -> Result<usize, Error> {
     use prost::Message;
     use redress_proto::notification::v1::{Notification, notification, recipient};
 

@@ -2,10 +2,12 @@
 //! (`domain::defaults`); a tenant's template with the same key and locale takes their place.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use redress_kit::db::statement;
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
-use super::{Store, statement};
+use super::{Store, insert_once};
+use crate::error::Error;
 
 const COLUMNS: &str =
     "id, tenant, request_id, key, locale, audience, subject, text_body, html_body, variables, create_time, update_time";
@@ -39,26 +41,12 @@ pub struct TemplateRow {
     pub update_time: DateTime<Utc>,
 }
 
-/// Why a template could not be created.
-#[derive(Debug)]
-pub enum CreateError {
-    /// The tenant has a template with this key and locale already.
-    Taken,
-    /// The database failed.
-    Database(DbErr),
-}
-
-impl From<DbErr> for CreateError {
-    fn from(error: DbErr) -> Self {
-        CreateError::Database(error)
-    }
-}
-
 impl Store {
-    /// Creates a template, or returns the one created with the same request_id.
-    pub async fn create_template(&self, row: TemplateRow) -> Result<TemplateRow, CreateError> {
+    /// Creates a template, or returns the one created with the same request_id; `None` when
+    /// the tenant has a template with this key and locale already.
+    pub async fn create_template(&self, row: TemplateRow) -> Result<Option<TemplateRow>, Error> {
         let backend = self.backend();
-        let text = format!(
+        let insert = format!(
             "INSERT INTO templates ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
         );
@@ -76,31 +64,22 @@ impl Store {
             row.create_time.into(),
             row.update_time.into(),
         ];
-        let inserted = {
-            let _turn = self.turn().await;
-            TemplateRow::find_by_statement(statement(backend, &text, values)).one(self.db()).await?
-        };
-        if let Some(created) = inserted {
-            return Ok(created);
-        }
-        let text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1 AND request_id = $2");
-        let seen =
-            TemplateRow::find_by_statement(statement(backend, &text, vec![row.tenant.into(), row.request_id.into()]))
-                .one(self.db())
-                .await?;
-        seen.ok_or(CreateError::Taken)
+        let existing = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1 AND request_id = $2");
+        let existing = statement(backend, &existing, [row.tenant.into(), row.request_id.into()]);
+        let _turn = self.turn().await;
+        let stored = insert_once(self.db(), statement(backend, &insert, values), existing).await?;
+        Ok(stored.map(|(row, _)| row))
     }
 
     /// A template of `tenant`.
-    pub async fn template(&self, tenant: &str, id: Uuid) -> Result<Option<TemplateRow>, DbErr> {
+    pub async fn template(&self, tenant: &str, id: Uuid) -> Result<Option<TemplateRow>, Error> {
         let text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1 AND id = $2");
-        TemplateRow::find_by_statement(statement(self.backend(), &text, vec![tenant.into(), id.into()]))
-            .one(self.db())
-            .await
+        let statement = statement(self.backend(), &text, [tenant.into(), id.into()]);
+        Ok(TemplateRow::find_by_statement(statement).one(self.db()).await?)
     }
 
     /// Writes the changeable fields of a template back; false if it is gone.
-    pub async fn update_template(&self, row: &TemplateRow) -> Result<bool, DbErr> {
+    pub async fn update_template(&self, row: &TemplateRow) -> Result<bool, Error> {
         let text = "UPDATE templates SET audience = $3, subject = $4, text_body = $5, html_body = $6, variables = $7, \
                     update_time = $8 WHERE tenant = $1 AND id = $2";
         let values: Vec<Value> = vec![
@@ -118,28 +97,18 @@ impl Store {
     }
 
     /// Every template of `tenant`, optionally only one key or one locale, by key and locale.
-    pub async fn templates(&self, tenant: &str, key: &str, locale: &str) -> Result<Vec<TemplateRow>, DbErr> {
-        templates_of(self.db(), tenant, key, locale).await
+    pub async fn templates(&self, tenant: &str, key: &str, locale: &str) -> Result<Vec<TemplateRow>, Error> {
+        let mut values: Vec<Value> = vec![tenant.into()];
+        let mut text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1");
+        if !key.is_empty() {
+            values.push(key.into());
+            text.push_str(&format!(" AND key = ${}", values.len()));
+        }
+        if !locale.is_empty() {
+            values.push(locale.into());
+            text.push_str(&format!(" AND locale = ${}", values.len()));
+        }
+        text.push_str(" ORDER BY key, locale");
+        Ok(TemplateRow::find_by_statement(statement(self.backend(), &text, values)).all(self.db()).await?)
     }
-}
-
-/// Every template of `tenant`, optionally only one key or one locale, by key and locale.
-pub async fn templates_of(
-    conn: &impl ConnectionTrait,
-    tenant: &str,
-    key: &str,
-    locale: &str,
-) -> Result<Vec<TemplateRow>, DbErr> {
-    let mut values: Vec<Value> = vec![tenant.into()];
-    let mut text = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1");
-    if !key.is_empty() {
-        values.push(key.into());
-        text.push_str(&format!(" AND key = ${}", values.len()));
-    }
-    if !locale.is_empty() {
-        values.push(locale.into());
-        text.push_str(&format!(" AND locale = ${}", values.len()));
-    }
-    text.push_str(" ORDER BY key, locale");
-    TemplateRow::find_by_statement(statement(conn.get_database_backend(), &text, values)).all(conn).await
 }

@@ -1,6 +1,10 @@
 //! The templates redress ships: every key in English, and the customer-facing ones in French.
 //! A tenant's own template with the same key and locale takes their place.
 //!
+//! Each is a file beside this one, written as the message it is: `{locale}/{key}.txt` holds
+//! the subject, a blank line and the plain-text body; `{locale}/{key}.html`, where there is
+//! one, the HTML body.
+//!
 //! | key | audience | locales |
 //! |---|---|---|
 //! | `acknowledgement` | customer | en, fr |
@@ -12,9 +16,6 @@
 //! | `senior_leader_email` | customer | en, fr |
 //! | `public_reply_draft` | customer | en, fr |
 //! | `escalation_alert` | staff | en |
-
-mod en;
-mod fr;
 
 use super::locale::choose_locale;
 use super::template::{Audience, Template};
@@ -55,27 +56,63 @@ pub const KEYS: [&str; 9] = [
     PUBLIC_REPLY_DRAFT,
 ];
 
-/// One built-in template in one locale, as written in the source.
+/// One built-in template in one locale, as written in its files.
 #[derive(Debug, Clone, Copy)]
 struct Builtin {
     key: &'static str,
-    audience: Audience,
-    subject: &'static str,
-    text: &'static str,
+    /// The subject, a blank line, the plain-text body.
+    message: &'static str,
     html: Option<&'static str>,
 }
 
+/// The built-in templates of a locale: `html:` the keys with an HTML body, `text:` those
+/// without.
+macro_rules! builtins {
+    ($locale:literal; html: $($key:ident),*; text: $($plain:ident),*) => {
+        &[
+            $(Builtin {
+                key: stringify!($key),
+                message: include_str!(concat!($locale, "/", stringify!($key), ".txt")),
+                html: Some(include_str!(concat!($locale, "/", stringify!($key), ".html"))),
+            },)*
+            $(Builtin {
+                key: stringify!($plain),
+                message: include_str!(concat!($locale, "/", stringify!($plain), ".txt")),
+                html: None,
+            },)*
+        ]
+    };
+}
+
+/// English: every key.
+const EN: &[Builtin] = builtins!("en";
+    html: acknowledgement, status_update, input_request, resolution_offer, resolution_confirmation,
+        satisfaction_survey, escalation_alert, senior_leader_email;
+    text: public_reply_draft);
+
+/// French: the keys for customers.
+const FR: &[Builtin] = builtins!("fr";
+    html: acknowledgement, status_update, input_request, resolution_offer, resolution_confirmation,
+        satisfaction_survey, senior_leader_email;
+    text: public_reply_draft);
+
 /// The built-in templates by locale.
-const LOCALES: [(&str, &[Builtin]); 2] = [("en", en::TEMPLATES), ("fr", fr::TEMPLATES)];
+const LOCALES: [(&str, &[Builtin]); 2] = [("en", EN), ("fr", FR)];
+
+/// Who a built-in key is for: the escalation alert goes to staff, the rest to customers.
+fn audience(key: &str) -> Audience {
+    if key == ESCALATION_ALERT { Audience::Staff } else { Audience::Customer }
+}
 
 impl Builtin {
     fn to_template(self, locale: &str) -> Template {
+        let (subject, text) = self.message.split_once("\n\n").unwrap_or((self.message, ""));
         Template {
             key: self.key.to_string(),
             locale: locale.to_string(),
-            audience: self.audience,
-            subject: self.subject.to_string(),
-            text_body: self.text.to_string(),
+            audience: audience(self.key),
+            subject: subject.to_string(),
+            text_body: text.to_string(),
             html_body: self.html.map(str::to_string),
         }
     }

@@ -9,48 +9,14 @@ use redress_proto::case::v1::Case;
 use redress_proto::common::v1::Customer;
 use redress_proto::notification::v1::notification::Content;
 use redress_proto::notification::v1::{Notification, NotificationChannel, recipient};
-use serde::{Deserialize, Serialize};
 
-use super::{AttemptError, Deliverer};
+use super::deliver::Deliverer;
+use super::templates::choose;
+use crate::delivery::{AttemptError, Prepared};
 use crate::domain::content::{case_context, customer_vars, overlay, struct_to_json};
 use crate::domain::context::StaffVars;
 use crate::domain::{Audience, Template, TemplateContext};
 use crate::store::notifications::Row;
-
-/// A message ready to send, kept with the notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Prepared {
-    /// Where it goes: an email address, a phone number, a URL, or a staff member's name.
-    pub destination: String,
-    /// The name to put beside the address.
-    #[serde(default)]
-    pub display_name: String,
-    /// The subject as rendered.
-    pub subject: String,
-    /// The plain-text body as rendered.
-    pub text: String,
-    /// The HTML body as rendered, if any.
-    #[serde(default)]
-    pub html: Option<String>,
-    /// True for an alert to staff, which quiet hours hold unless urgent.
-    #[serde(default)]
-    pub staff_alert: bool,
-    /// The recipient's IANA time zone, for quiet hours, when the directory knows it.
-    #[serde(default)]
-    pub time_zone: String,
-    /// The case's reference, or empty.
-    #[serde(default)]
-    pub case_reference: String,
-    /// The case owner's staff id, who gets call tasks.
-    #[serde(default)]
-    pub owner: String,
-    /// The case owner's team.
-    #[serde(default)]
-    pub team: String,
-    /// The template used, as `key (locale)`, or empty for a finished body.
-    #[serde(default)]
-    pub template: String,
-}
 
 /// Who the message is for, once resolved.
 struct Resolved {
@@ -84,18 +50,13 @@ impl Deliverer {
                 } else {
                     self.case_locale(notification, case.as_ref())
                 };
-                let chosen = crate::templates::choose(
-                    self.store.db(),
-                    tenant.as_str(),
-                    &content.template_key,
-                    &wanted,
-                    &self.settings.default_locale,
-                )
-                .await
-                .map_err(|e| AttemptError::transient(format!("reading templates: {e}")))?
-                .ok_or_else(|| {
-                    AttemptError::permanent(format!("no template {:?} in any locale", content.template_key))
-                })?;
+                let chosen =
+                    choose(&self.store, tenant.as_str(), &content.template_key, &wanted, &self.settings.default_locale)
+                        .await
+                        .map_err(|e| AttemptError::transient(format!("reading templates: {e}")))?
+                        .ok_or_else(|| {
+                            AttemptError::permanent(format!("no template {:?} in any locale", content.template_key))
+                        })?;
                 Some(chosen.template)
             }
             _ => None,

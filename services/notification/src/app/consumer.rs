@@ -8,35 +8,35 @@ use std::sync::Arc;
 
 use prost::Message;
 use redress_kit::consumer::EventHandler;
+use redress_kit::db::Txn;
+use redress_kit::time::now;
 use redress_proto::case::v1::{CaseEvent, CaseEventType};
 use redress_proto::notification::v1::Rule;
-use sea_orm::DatabaseTransaction;
 use tokio::sync::Notify;
 
-use crate::accept::new_row;
+use super::accept::new_row;
 use crate::domain::rules::{default_rules, matches, plan};
 use crate::settings::Settings;
 use crate::store::notifications::{erase_case, insert};
-use crate::store::now;
 use crate::store::rules::rules_of;
 
 /// The consumer's name: its cursor and lease.
 pub const CONSUMER: &str = "notification-rules";
 
 /// Applies tenants' rules (or the defaults) to case events.
-pub struct RuleHandler {
+pub struct Consumer {
     settings: Arc<Settings>,
     wake: Arc<Notify>,
 }
 
-impl RuleHandler {
+impl Consumer {
     /// A handler that wakes the delivery workers through `wake` after each batch commits.
     pub fn new(settings: Arc<Settings>, wake: Arc<Notify>) -> Self {
         Self { settings, wake }
     }
 
     /// The rules in force for a tenant: its own, or the defaults when it has none.
-    async fn rules(&self, txn: &DatabaseTransaction, tenant: &str) -> anyhow::Result<Vec<Rule>> {
+    async fn rules(&self, txn: &Txn, tenant: &str) -> anyhow::Result<Vec<Rule>> {
         let own = rules_of(txn, tenant).await?;
         if own.is_empty() && self.settings.default_rules {
             return Ok(default_rules(tenant, self.settings.survey_delay));
@@ -46,8 +46,8 @@ impl RuleHandler {
 }
 
 #[tonic::async_trait]
-impl EventHandler for RuleHandler {
-    async fn handle(&self, txn: &DatabaseTransaction, events: &[CaseEvent]) -> anyhow::Result<()> {
+impl EventHandler for Consumer {
+    async fn handle(&self, txn: &Txn, events: &[CaseEvent]) -> anyhow::Result<()> {
         let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
         let mut accepted = 0usize;
         for event in events {
