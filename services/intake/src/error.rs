@@ -40,8 +40,6 @@ pub enum Error {
         call: &'static str,
         /// What it answered.
         status: tonic::Status,
-        /// The request path of the submission the case's fields came from (`complaint`).
-        prefix: &'static str,
     },
     /// Redis failed.
     #[error("redis: {0}")]
@@ -66,27 +64,17 @@ pub fn field_violations(violations: Vec<Violation>) -> Vec<FieldViolation> {
     violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect()
 }
 
-/// How a case service answer reads to intake's client. Invalid case fields are named by the
-/// submission's fields (`case.customer.email` becomes `complaint.customer.email`); failures
-/// worth retrying become UNAVAILABLE; anything else is a fault of intake's own.
-fn peer_error(call: &'static str, status: tonic::Status, prefix: &str) -> ApiError {
+/// How a case service answer reads to intake's client. Invalid fields keep the case
+/// service's names (`case.customer.email`; the API renames them after the submission they
+/// came from); failures worth retrying become UNAVAILABLE; anything else is a fault of
+/// intake's own.
+fn peer_error(call: &'static str, status: tonic::Status) -> ApiError {
     match status.code() {
         Code::InvalidArgument => {
             let details = status.get_error_details();
             let violations: Vec<FieldViolation> = details
                 .bad_request()
-                .map(|b| {
-                    b.field_violations
-                        .iter()
-                        .map(|f| {
-                            let field = match f.field.strip_prefix("case") {
-                                Some(rest) => format!("{prefix}{rest}"),
-                                None => f.field.clone(),
-                            };
-                            FieldViolation::new(field, f.description.clone())
-                        })
-                        .collect()
-                })
+                .map(|b| b.field_violations.iter().map(|f| FieldViolation::new(&f.field, &f.description)).collect())
                 .unwrap_or_default();
             if violations.is_empty() {
                 ApiError::internal(anyhow::anyhow!("case service {call} refused the request: {}", status.message()))
@@ -117,7 +105,7 @@ impl From<Error> for ApiError {
                 retry_after: Some(retry_after),
             },
             Error::Busy(message) => ApiError::Unavailable(message),
-            Error::Peer { call, status, prefix } => peer_error(call, status, prefix),
+            Error::Peer { call, status } => peer_error(call, status),
             Error::Redis(e) => {
                 tracing::warn!(error = %e, "redis unavailable");
                 ApiError::Unavailable("redis unavailable; retry with the same request_id".into())
@@ -138,28 +126,6 @@ impl From<Error> for tonic::Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tonic_types::ErrorDetails;
-
-    #[test]
-    fn case_field_violations_are_named_by_the_submission() {
-        let details = ErrorDetails::with_bad_request(vec![FieldViolation::new("case.customer.email", "bad")]);
-        let status = tonic::Status::with_error_details(Code::InvalidArgument, "bad", details);
-        let error = Error::Peer { call: "CreateCase", status, prefix: "complaint" };
-        let status = tonic::Status::from(error);
-        assert_eq!(status.code(), Code::InvalidArgument);
-        let fields: Vec<String> = status
-            .get_error_details()
-            .bad_request()
-            .map(|b| b.field_violations.iter().map(|f| f.field.clone()).collect())
-            .unwrap_or_default();
-        assert_eq!(fields, ["complaint.customer.email"]);
-
-        let busy = Error::Peer { call: "ListCases", status: tonic::Status::unavailable("down"), prefix: "complaint" };
-        assert_eq!(tonic::Status::from(busy).code(), Code::Unavailable);
-        let bug = Error::Peer { call: "ListCases", status: tonic::Status::permission_denied("no"), prefix: "x" };
-        let status = tonic::Status::from(bug);
-        assert_eq!((status.code(), status.message()), (Code::Internal, "internal error"));
-    }
 
     #[test]
     fn rate_limits_carry_retry_info() {

@@ -7,27 +7,21 @@
 //! the lazy client of the case service, and [`Service::run`] serves until shutdown;
 //! [`Service::into_component`] mounts it beside the others in `redress up`.
 //!
-//! - [`api`](crate::api): the thin gRPC layer (validation, errors).
-//! - [`submit`]: what a submission comes to, carried out in the case service exactly once.
+//! - [`api`](crate::api): the thin gRPC layer (decoding, validation, errors).
+//! - [`app`]: what a request comes to: submissions carried out in the case service exactly
+//!   once, each tenant's classification settings, and the erasures consumer.
 //! - [`domain`]: the pure rules (normalisation, validation, classification, repeat contacts).
-//! - [`rules`]: each tenant's classification settings over the defaults, compiled per change.
 //! - [`store`]: intake's own records (submissions for idempotency, survey responses,
-//!   classification settings).
-//! - [`limit`] and [`lock`]: the per-tenant rate limit and the per-customer locks, in Redis
-//!   or in process.
+//!   classification settings), and the per-tenant rate limit and per-customer locks, in
+//!   Redis or in process.
 
 mod api;
+pub mod app;
 pub mod domain;
-pub mod erase;
 pub mod error;
-pub mod limit;
-pub mod lock;
 pub mod migration;
-pub mod peer;
-pub mod rules;
 pub mod settings;
 pub mod store;
-pub mod submit;
 
 use std::sync::Arc;
 
@@ -40,6 +34,8 @@ use redress_proto::intake::v1::intake_service_server;
 use tokio_util::sync::CancellationToken;
 
 pub use settings::Settings;
+use store::limit::RateLimiter;
+use store::lock::CustomerLocks;
 
 /// How the service is configured.
 #[derive(Debug, Clone)]
@@ -73,7 +69,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let settings = &options.settings;
     let db = common.database::<migration::Migrator>().await?;
     let channel = common.peer(&common.peers.case)?;
-    let rules = rules::Rules::new(settings.classifier.clone(), settings.repeat_complainant_window)
+    let rules = app::rules::Rules::new(settings.classifier.clone(), settings.repeat_complainant_window)
         .context("intake classification settings")?;
     let redis = match &common.redis_url {
         Some(url) => Some(redress_kit::redis::connect(url).await?),
@@ -81,27 +77,22 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     };
     let (limiter, locks) = match &redis {
         Some(connection) => (
-            limit::RateLimiter::redis(
+            RateLimiter::redis(
                 connection.clone(),
                 &common.redis_key_prefix,
                 settings.rate_per_second,
                 settings.rate_burst,
             ),
-            lock::CustomerLocks::redis(
-                connection.clone(),
-                &common.redis_key_prefix,
-                settings.lock_ttl,
-                settings.lock_wait,
-            ),
+            CustomerLocks::redis(connection.clone(), &common.redis_key_prefix, settings.lock_ttl, settings.lock_wait),
         ),
         None => (
-            limit::RateLimiter::local(settings.rate_per_second, settings.rate_burst),
-            lock::CustomerLocks::local(settings.lock_wait),
+            RateLimiter::local(settings.rate_per_second, settings.rate_burst),
+            CustomerLocks::local(settings.lock_wait),
         ),
     };
-    let intake = Arc::new(submit::Intake {
+    let intake = Arc::new(app::Intake {
         rules,
-        peer: peer::CasePeer::new(channel.clone(), common.client.clone()),
+        peer: app::peer::CasePeer::new(channel.clone(), common.client.clone()),
         store: store::Store::new(db.clone()),
         limiter,
         locks,
@@ -113,9 +104,9 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         .max_encoding_message_size(max);
     let mut component = Component::new(ServiceKind::Intake, server);
     component = with_database_check(component, &db);
-    let mut consumer = ConsumerOptions::new(erase::CONSUMER, ServiceKind::Intake, common.client.clone());
+    let mut consumer = ConsumerOptions::new(app::consumer::CONSUMER, ServiceKind::Intake, common.client.clone());
     consumer.event_types = vec![redress_proto::case::v1::CaseEventType::PersonalDataErased as i32];
-    let (erasures, case) = (Arc::new(erase::Erasures), channel.clone());
+    let (erasures, case) = (Arc::new(app::consumer::Consumer), channel.clone());
     component = component
         .task("erasures consumer", move |shutdown| redress_kit::consumer::run(db, case, consumer, erasures, shutdown));
     component = with_peer_check(component, ServiceKind::Case, channel);

@@ -211,7 +211,7 @@ async fn a_change_reaches_every_replica(backend: Backend) {
     let here = one.complaint(complaint("c-10", Channel::Email, ROAMING), &request_id()).await.expect("here");
     assert_eq!(here.triage.expect("triage").category, "roaming");
     // The other within the refresh interval.
-    let deadline = redress_intake::rules::REFRESH + Duration::from_secs(2);
+    let deadline = redress_intake::app::rules::REFRESH + Duration::from_secs(2);
     loop {
         let answer =
             two.complaint(complaint(&request_id(), Channel::Email, ROAMING), &request_id()).await.expect("there");

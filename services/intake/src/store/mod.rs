@@ -7,27 +7,27 @@
 //! plan that was decided rather than deciding again.
 
 pub mod entities;
+pub mod erase;
+pub mod limit;
+pub mod lock;
 
 use chrono::{DateTime, Utc};
 use redress_kit::TenantId;
+use redress_kit::time::{from_timestamp, now};
+use redress_proto::intake::v1::{SubmitSurveyResponseResponse, SurveyResponse};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     TryInsertResult,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::error::Error;
 use entities::{classification_settings, submissions, survey_responses};
 
 const PENDING: i32 = 0;
 const DONE: i32 = 1;
-
-/// The current time, to the microsecond both databases keep.
-pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
-}
 
 /// SHA-256 of an encoded request, to tell a retry from a request_id reused for something else.
 pub fn request_hash(encoded: &[u8]) -> Vec<u8> {
@@ -65,29 +65,6 @@ impl Submission {
             response: if row.state == DONE { row.response } else { None },
         }
     }
-}
-
-/// A survey answer to keep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SurveyRecord {
-    /// The customer's id; empty when not given.
-    pub customer_id: String,
-    /// `SurveyScale` as its number.
-    pub scale: i32,
-    /// The score.
-    pub score: i32,
-    /// `SurveyClass` as its number.
-    pub survey_class: i32,
-    /// The customer's comment.
-    pub comment: String,
-    /// The case it is about or opened; empty for none.
-    pub case_name: String,
-    /// `IntakeOutcome` as its number.
-    pub outcome: i32,
-    /// The answer's identifier in the survey tool.
-    pub external_reference: String,
-    /// When the customer answered.
-    pub respond_time: DateTime<Utc>,
 }
 
 /// A tenant's stored classification settings.
@@ -128,7 +105,7 @@ impl Store {
     }
 
     /// The submission recorded under `request_id`, if any.
-    pub async fn submission(&self, tenant: &TenantId, request_id: &str) -> Result<Option<Submission>, DbErr> {
+    pub async fn submission(&self, tenant: &TenantId, request_id: &str) -> Result<Option<Submission>, Error> {
         let row = submissions::Entity::find_by_id((tenant.as_str().to_string(), request_id.to_string()))
             .one(&self.db)
             .await?;
@@ -144,7 +121,7 @@ impl Store {
         method: &str,
         request_hash: &[u8],
         plan: &Plan,
-    ) -> Result<Option<Submission>, DbErr> {
+    ) -> Result<Option<Submission>, Error> {
         let now = now();
         let row = submissions::ActiveModel {
             tenant: Set(tenant.as_str().to_string()),
@@ -168,15 +145,15 @@ impl Store {
         self.submission(tenant, request_id).await
     }
 
-    /// Records the answer of a submission, and the survey answer it carried in the same
-    /// transaction.
+    /// Records the answer of a submission; for a survey answer, the customer's answer and what
+    /// came of it are kept in the same transaction.
     pub async fn finish(
         &self,
         tenant: &TenantId,
         request_id: &str,
         response: Vec<u8>,
-        survey: Option<SurveyRecord>,
-    ) -> Result<(), DbErr> {
+        survey: Option<(&SurveyResponse, &SubmitSurveyResponseResponse)>,
+    ) -> Result<(), Error> {
         let now = now();
         let _turn = self.turn().await;
         let done = submissions::Entity::update_many()
@@ -185,7 +162,7 @@ impl Store {
             .col_expr(submissions::Column::UpdateTime, Expr::value(now))
             .filter(submissions::Column::Tenant.eq(tenant.as_str()))
             .filter(submissions::Column::RequestId.eq(request_id));
-        let Some(s) = survey else {
+        let Some((given, answer)) = survey else {
             done.exec(&self.db).await?;
             return Ok(());
         };
@@ -195,30 +172,29 @@ impl Store {
             id: Set(uuid::Uuid::now_v7()),
             tenant: Set(tenant.as_str().to_string()),
             request_id: Set(request_id.to_string()),
-            customer_id: Set(s.customer_id),
-            scale: Set(s.scale),
-            score: Set(s.score),
-            survey_class: Set(s.survey_class),
-            comment: Set(s.comment),
-            case_name: Set(s.case_name),
-            outcome: Set(s.outcome),
-            external_reference: Set(s.external_reference),
-            respond_time: Set(s.respond_time),
+            customer_id: Set(given.customer.as_ref().map(|c| c.customer_id.clone()).unwrap_or_default()),
+            scale: Set(given.scale),
+            score: Set(given.score),
+            survey_class: Set(answer.survey_class),
+            comment: Set(given.comment.clone()),
+            case_name: Set(answer.case.clone()),
+            outcome: Set(answer.outcome),
+            external_reference: Set(given.external_reference.clone()),
+            respond_time: Set(given.respond_time.as_ref().and_then(from_timestamp).unwrap_or_else(Utc::now)),
             create_time: Set(now),
         };
         survey_responses::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(&txn).await?;
-        txn.commit().await
+        Ok(txn.commit().await?)
     }
 
     /// The tenant's classification settings, if it has set any.
-    pub async fn settings(&self, tenant: &TenantId) -> Result<Option<StoredSettings>, DbErr> {
+    pub async fn settings(&self, tenant: &TenantId) -> Result<Option<StoredSettings>, Error> {
         let row = classification_settings::Entity::find_by_id(tenant.as_str().to_string()).one(&self.db).await?;
         Ok(row.map(|r| StoredSettings { settings: r.settings, version: r.version, update_time: r.update_time }))
     }
 
     /// The version of the tenant's classification settings; 0 when it has set none.
-    pub async fn settings_version(&self, tenant: &TenantId) -> Result<i64, DbErr> {
-        use sea_orm::QuerySelect;
+    pub async fn settings_version(&self, tenant: &TenantId) -> Result<i64, Error> {
         let version: Option<i64> = classification_settings::Entity::find_by_id(tenant.as_str().to_string())
             .select_only()
             .column(classification_settings::Column::Version)
@@ -236,7 +212,7 @@ impl Store {
         tenant: &TenantId,
         read: i64,
         settings: Vec<u8>,
-    ) -> Result<Option<StoredSettings>, DbErr> {
+    ) -> Result<Option<StoredSettings>, Error> {
         let stored = StoredSettings { settings, version: read + 1, update_time: now() };
         let _turn = self.turn().await;
         let changed = if read == 0 {

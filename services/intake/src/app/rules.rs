@@ -11,10 +11,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use prost::Message;
+use redress_kit::time::timestamp;
 use redress_kit::{ApiError, TenantId};
 use redress_proto::intake::v1::ClassificationSettings;
 
-use crate::domain::settings::{FIELDS, apply, check, check_thresholds, view};
+use super::Intake;
+use crate::domain::settings::{apply, check, check_thresholds, view};
 use crate::domain::{Classifier, ClassifierConfig, Violation};
 use crate::error::Error;
 use crate::store::{Store, StoredSettings};
@@ -138,51 +140,34 @@ impl Rules {
         };
         ClassificationSettings {
             name: format!("tenants/{}/classificationSettings", tenant.as_str()),
-            update_time: stored.map(|s| crate::submit::timestamp(s.update_time)),
+            update_time: stored.map(|s| timestamp(s.update_time)),
             ..view(&config, &settings.tenant_fields, terms)
         }
     }
+}
 
-    /// The tenant's settings as they apply now.
-    pub async fn get(&self, store: &Store, tenant: &TenantId) -> Result<ClassificationSettings, Error> {
-        let stored = store.settings(tenant).await?;
+impl Intake {
+    /// The tenant's classification settings as they apply now.
+    pub async fn classification_settings(&self, tenant: &TenantId) -> Result<ClassificationSettings, Error> {
+        let stored = self.store.settings(tenant).await?;
         let settings = match &stored {
             Some(s) => decode(s)?,
             None => ClassificationSettings::default(),
         };
-        Ok(self.shown(tenant, &settings, stored.as_ref()))
+        Ok(self.rules.shown(tenant, &settings, stored.as_ref()))
     }
 
-    /// Sets the fields `paths` of the tenant's settings to their values in `given`, after
-    /// checking them and the settings they make.
-    pub async fn update(
+    /// Sets the fields `paths` (checked to be updatable) of the tenant's classification
+    /// settings to their values in `given`, after checking them and the settings they make.
+    pub async fn update_classification_settings(
         &self,
-        store: &Store,
         tenant: &TenantId,
         given: &ClassificationSettings,
         paths: &[String],
     ) -> Result<ClassificationSettings, Error> {
-        let mut violations = Vec::new();
-        if paths.is_empty() {
-            violations.push(Violation {
-                field: "update_mask".into(),
-                description: format!("required: name the settings to change ({})", FIELDS.join(", ")),
-            });
-        }
-        for (i, path) in paths.iter().enumerate() {
-            if !FIELDS.contains(&path.as_str()) {
-                violations.push(Violation {
-                    field: format!("update_mask.paths[{i}]"),
-                    description: format!("{path:?} cannot be updated; updatable: {}", FIELDS.join(", ")),
-                });
-            }
-        }
-        if !violations.is_empty() {
-            return Err(Error::Invalid(violations));
-        }
         check(given, paths).map_err(Error::Invalid)?;
         for _ in 0..UPDATE_ATTEMPTS {
-            let stored = store.settings(tenant).await?;
+            let stored = self.store.settings(tenant).await?;
             let (mut settings, read) = match &stored {
                 Some(s) => (decode(s)?, s.version),
                 None => (ClassificationSettings::default(), 0),
@@ -193,12 +178,12 @@ impl Rules {
                     settings.tenant_fields.push(path.clone());
                 }
             }
-            let compiled = self.compile(&settings).map_err(Error::Invalid)?;
-            let Some(saved) = store.save_settings(tenant, read, settings.encode_to_vec()).await? else {
+            let compiled = self.rules.compile(&settings).map_err(Error::Invalid)?;
+            let Some(saved) = self.store.save_settings(tenant, read, settings.encode_to_vec()).await? else {
                 continue;
             };
-            self.remember(tenant, Arc::new(compiled), saved.version);
-            return Ok(self.shown(tenant, &settings, Some(&saved)));
+            self.rules.remember(tenant, Arc::new(compiled), saved.version);
+            return Ok(self.rules.shown(tenant, &settings, Some(&saved)));
         }
         Err(ApiError::Aborted(format!(
             "tenants/{}/classificationSettings changed {UPDATE_ATTEMPTS} times while this update was made; try again",

@@ -14,20 +14,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use rand::Rng;
 use redis::aio::ConnectionManager;
 use redress_kit::TenantId;
+use redress_kit::backoff::Backoff;
 use tokio::sync::OwnedMutexGuard;
 use tokio_util::sync::CancellationToken;
 
+use super::limit::RateLimiter;
 use crate::error::Error;
-use crate::limit::RateLimiter;
 
 /// Takes a rate-limit token from the bucket in KEYS[1] (ARGV rate, burst) and, if one was
 /// taken, the lock in KEYS[2] (ARGV token, ttl in ms): {1, 0, locked} or {0, wait µs, 0}.
 /// Both keys carry the tenant's hash tag, so they live in one Redis Cluster slot.
 const TAKE_AND_LOCK: &str = concat!(
-    crate::limit::take_token!(),
+    super::limit::take_token!(),
     r#"
 if taken == 0 then
   return {0, wait, 0}
@@ -131,7 +131,7 @@ impl CustomerLocks {
         customer_id: &str,
         limiter: &RateLimiter,
     ) -> Result<CustomerLock, Error> {
-        let digest = crate::store::request_hash(customer_id.as_bytes());
+        let digest = super::request_hash(customer_id.as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         let key = format!("{{{tenant}}}:{hex}");
         let deadline = tokio::time::Instant::now() + self.wait;
@@ -170,7 +170,8 @@ impl CustomerLocks {
             }
             taken = locked == 1;
         }
-        let mut pause = Duration::from_millis(2);
+        let pause = Backoff::new(Duration::from_millis(2), Duration::from_millis(50));
+        let mut attempt = 0;
         while !taken {
             let set: Option<String> = redis::cmd("SET")
                 .arg(&key)
@@ -182,12 +183,12 @@ impl CustomerLocks {
                 .await?;
             taken = set.is_some();
             if !taken {
-                let jittered = pause.mul_f64(rand::rng().random_range(0.5..1.0));
+                let jittered = pause.delay(attempt);
                 if tokio::time::Instant::now() + jittered >= deadline {
                     return Err(busy());
                 }
                 tokio::time::sleep(jittered).await;
-                pause = (pause * 2).min(Duration::from_millis(50));
+                attempt += 1;
             }
         }
         let lost = Arc::new(AtomicBool::new(false));

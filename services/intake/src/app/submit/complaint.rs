@@ -8,22 +8,22 @@
 
 use chrono::Utc;
 use redress_kit::TenantId;
-use redress_proto::case::v1::{Case, CaseStatus, TimelineEntry, TimelineEntryKind, Visibility};
+use redress_proto::case::v1::{Case, TimelineEntry, TimelineEntryKind, Visibility};
 use redress_proto::common::v1 as common;
 use redress_proto::intake::v1::{Complaint, IntakeOutcome, SubmitComplaintResponse};
 use tonic::Code;
 
-use super::{Intake, Seen, age, cut, derived_request_id};
+use super::{Seen, age, cut, derived_request_id};
+use crate::app::Intake;
 use crate::domain::{
     Channel, Classifier, ComplaintInput, Fingerprint, PriorCase, RepeatDecision, Severity, Triage,
     validate::MAX_DESCRIPTION_BYTES,
 };
 use crate::error::Error;
-use crate::lock::CustomerLock;
+use crate::store::lock::CustomerLock;
 use crate::store::{Plan, request_hash};
 
 const METHOD: &str = "SubmitComplaint";
-const PREFIX: &str = "complaint";
 
 /// The case a new complaint opens, with its triage.
 fn new_case(complaint: &Complaint, triage: Triage, linked: &str) -> Case {
@@ -47,10 +47,6 @@ fn new_case(complaint: &Complaint, triage: Triage, linked: &str) -> Case {
         attachments: complaint.attachments.clone(),
         ..Case::default()
     }
-}
-
-fn is_open(case: &Case) -> bool {
-    !matches!(case.status(), CaseStatus::Resolved | CaseStatus::Closed)
 }
 
 impl Intake {
@@ -90,7 +86,7 @@ impl Intake {
         let input = ComplaintInput::from_complaint(complaint)
             .ok_or_else(|| Error::Corrupt("a validated complaint has no channel".into()))?;
         let rules = self.rules.for_tenant(&self.store, tenant).await?;
-        let recent = self.recent_cases(tenant, customer_id, rules.repeat_complainant_window, PREFIX).await?;
+        let recent = self.recent_cases(tenant, customer_id, rules.repeat_complainant_window).await?;
         // A request_id seen before keeps the plan decided then (or its answer); otherwise the
         // plan decided now is recorded before anything is changed.
         let plan = self.decide(complaint, &recent);
@@ -105,7 +101,7 @@ impl Intake {
         let answer = if plan.outcome == IntakeOutcome::JoinedExistingCase as i32 {
             let target = match recent.iter().find(|c| c.name == plan.case) {
                 Some(case) => case.clone(),
-                None => self.peer.get_case(tenant, &plan.case, PREFIX).await?,
+                None => self.peer.get_case(tenant, &plan.case).await?,
             };
             let earlier = u32::try_from(recent.len().saturating_sub(1)).unwrap_or(u32::MAX);
             let triage =
@@ -116,7 +112,7 @@ impl Intake {
             let triage = rules.classifier.classify(&ComplaintInput { recent_cases: earlier, ..input });
             let case = new_case(complaint, triage, &plan.case);
             let derived = derived_request_id(request_id, "");
-            let (case, created) = self.peer.create_case(tenant, case, &derived, PREFIX).await?;
+            let (case, created) = self.peer.create_case(tenant, case, &derived).await?;
             // Not created by this call: an earlier attempt of it, or a case with the same
             // channel and external reference, which this complaint is.
             let outcome =
@@ -129,7 +125,7 @@ impl Intake {
                 triage: case.triage,
             }
         };
-        self.finish(tenant, request_id, &answer, None).await?;
+        self.finish(tenant, request_id, &answer).await?;
         Ok(answer)
     }
 
@@ -143,7 +139,7 @@ impl Intake {
             .map(|case| {
                 let prior = PriorCase {
                     age: age(case, now),
-                    open: is_open(case),
+                    open: case.is_open(),
                     fingerprint: Fingerprint::new(&case.description),
                 };
                 (case, prior)
@@ -192,10 +188,8 @@ impl Intake {
         if !complaint.external_reference.is_empty() {
             entry.attributes.insert("external_reference".into(), complaint.external_reference.clone());
         }
-        let mut case = self
-            .peer
-            .add_entry(tenant, &target.name, entry, &derived_request_id(request_id, ":repeat"), PREFIX)
-            .await?;
+        let mut case =
+            self.peer.add_entry(tenant, &target.name, entry, &derived_request_id(request_id, ":repeat")).await?;
 
         let update_id = derived_request_id(request_id, ":raise");
         for attempt in 0..4 {
@@ -215,14 +209,14 @@ impl Intake {
                 patch.unhappy_reason = triage.unhappy_reason.clone();
                 paths.extend(["unhappy", "unhappy_reason"]);
             }
-            match self.peer.update_case(tenant, patch, &paths, case.version, &update_id, PREFIX).await {
+            match self.peer.update_case(tenant, patch, &paths, case.version, &update_id).await {
                 Ok(updated) => {
                     case = updated;
                     break;
                 }
                 // Someone changed the case meanwhile: read it again and decide again.
                 Err(Error::Peer { status, .. }) if status.code() == Code::Aborted && attempt < 3 => {
-                    case = self.peer.get_case(tenant, &case.name, PREFIX).await?;
+                    case = self.peer.get_case(tenant, &case.name).await?;
                 }
                 Err(e) => return Err(e),
             }

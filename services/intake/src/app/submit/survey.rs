@@ -3,30 +3,30 @@
 //! reopens it when resolved or closed) so that escalation fires at once; any answer that
 //! names a case is recorded on it as the customer's satisfaction.
 
-use chrono::Utc;
 use redress_kit::TenantId;
-use redress_proto::case::v1::{Case, CaseStatus, Satisfaction};
+use redress_proto::case::v1::{Case, Satisfaction};
 use redress_proto::common::v1 as common;
 use redress_proto::intake::v1::{IntakeOutcome, SubmitSurveyResponseResponse, SurveyResponse};
 use tonic::Code;
 
-use super::{Intake, Seen, derived_request_id, time_of};
+use super::{Seen, derived_request_id};
+use crate::app::Intake;
 use crate::domain::{Severity, SurveyClass, SurveyInput, SurveyScale, Triage, Violation};
 use crate::error::Error;
-use crate::store::{Plan, SurveyRecord, request_hash};
+use crate::store::{Plan, request_hash};
 
 const METHOD: &str = "SubmitSurveyResponse";
-const PREFIX: &str = "survey_response";
 
 impl Intake {
-    /// Handles a validated, normalised survey answer; the case it names, if any, has been
-    /// checked to be the tenant's.
+    /// Handles a validated, normalised survey answer, after taking a token from the tenant's
+    /// rate limit; the case it names, if any, has been checked to be the tenant's.
     pub async fn submit_survey_response(
         &self,
         tenant: &TenantId,
         request_id: &str,
         response: &SurveyResponse,
     ) -> Result<SubmitSurveyResponseResponse, Error> {
+        self.limiter.take(tenant).await?;
         let scale = SurveyScale::from_proto(response.scale)
             .ok_or_else(|| Error::Corrupt("a validated survey answer has no scale".into()))?;
         let rules = self.rules.for_tenant(&self.store, tenant).await?;
@@ -58,8 +58,7 @@ impl Intake {
             ..SubmitSurveyResponseResponse::default()
         };
         if class == SurveyClass::Detractor {
-            let recent =
-                self.recent_cases(tenant, &customer.customer_id, rules.repeat_complainant_window, PREFIX).await?;
+            let recent = self.recent_cases(tenant, &customer.customer_id, rules.repeat_complainant_window).await?;
             let input = SurveyInput {
                 scale,
                 score: response.score,
@@ -81,7 +80,6 @@ impl Intake {
                         &response.case,
                         satisfaction,
                         &derived_request_id(request_id, ":satisfaction"),
-                        PREFIX,
                     )
                     .await?;
                 about = self.mark_unhappy(tenant, request_id, case, &triage).await?;
@@ -96,7 +94,7 @@ impl Intake {
                     };
                     let case = detractor_case(response, &customer, triage.clone(), scale);
                     let derived = derived_request_id(request_id, "");
-                    let (case, _) = self.peer.create_case(tenant, case, &derived, PREFIX).await?;
+                    let (case, _) = self.peer.create_case(tenant, case, &derived).await?;
                     (case, IntakeOutcome::CaseCreated)
                 }
             };
@@ -106,23 +104,13 @@ impl Intake {
             answer.triage = Some(triage.into());
         } else if !response.case.is_empty() {
             let derived = derived_request_id(request_id, ":satisfaction");
-            let case = self.peer.record_satisfaction(tenant, &response.case, satisfaction, &derived, PREFIX).await?;
+            let case = self.peer.record_satisfaction(tenant, &response.case, satisfaction, &derived).await?;
             answer.outcome = IntakeOutcome::CaseUpdated as i32;
             answer.case = case.name;
             answer.case_reference = case.reference;
         }
-        let record = SurveyRecord {
-            customer_id: customer.customer_id.clone(),
-            scale: response.scale,
-            score: response.score,
-            survey_class: answer.survey_class,
-            comment: response.comment.clone(),
-            case_name: answer.case.clone(),
-            outcome: answer.outcome,
-            external_reference: response.external_reference.clone(),
-            respond_time: response.respond_time.as_ref().and_then(time_of).unwrap_or_else(Utc::now),
-        };
-        self.finish(tenant, request_id, &answer, Some(record)).await?;
+        let encoded = prost::Message::encode_to_vec(&answer);
+        self.store.finish(tenant, request_id, encoded, Some((response, &answer))).await?;
         tracing::info!(
             tenant = %tenant,
             survey_class = class.to_proto().as_str_name(),
@@ -141,9 +129,9 @@ impl Intake {
         mut case: Case,
         triage: &Triage,
     ) -> Result<Reopened, Error> {
-        if matches!(case.status(), CaseStatus::Resolved | CaseStatus::Closed) {
+        if !case.is_open() {
             let reopen = derived_request_id(request_id, ":reopen");
-            match self.peer.reopen_case(tenant, &case.name, triage.unhappy_reason.clone(), &reopen, PREFIX).await {
+            match self.peer.reopen_case(tenant, &case.name, triage.unhappy_reason.clone(), &reopen).await {
                 Ok(reopened) => case = reopened,
                 Err(Error::Peer { status, .. }) if status.code() == Code::FailedPrecondition => {
                     return Ok(Reopened::TooLate(case));
@@ -165,7 +153,7 @@ impl Intake {
         };
         let paths = ["severity", "unhappy", "unhappy_reason"];
         let update = derived_request_id(request_id, ":unhappy");
-        Ok(Reopened::Updated(self.peer.update_case(tenant, patch, &paths, 0, &update, PREFIX).await?))
+        Ok(Reopened::Updated(self.peer.update_case(tenant, patch, &paths, 0, &update).await?))
     }
 }
 

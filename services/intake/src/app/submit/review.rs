@@ -8,7 +8,8 @@ use redress_proto::case::v1::{Case, ReviewDetails, Task, TaskKind};
 use redress_proto::common::v1 as common;
 use redress_proto::intake::v1::{IntakeOutcome, Review, SubmitReviewResponse};
 
-use super::{Intake, Seen, derived_request_id};
+use super::{Seen, derived_request_id};
+use crate::app::Intake;
 use crate::domain::normalise::derive_subject;
 use crate::domain::validate::MAX_ID_CHARS;
 use crate::domain::{CustomerTier, ReviewInput, Triage};
@@ -16,7 +17,6 @@ use crate::error::Error;
 use crate::store::{Plan, request_hash};
 
 const METHOD: &str = "SubmitReview";
-const PREFIX: &str = "review";
 
 /// The customer a review's case is for: the customer given, and when they have no id,
 /// email or phone, the reviewer's public identity on the platform as their id
@@ -106,13 +106,15 @@ fn reply_task(review: &Review) -> Task {
 }
 
 impl Intake {
-    /// Handles a validated, normalised review.
+    /// Handles a validated, normalised review, after taking a token from the tenant's rate
+    /// limit.
     pub async fn submit_review(
         &self,
         tenant: &TenantId,
         request_id: &str,
         review: &Review,
     ) -> Result<SubmitReviewResponse, Error> {
+        self.limiter.take(tenant).await?;
         let hash = request_hash(&prost::Message::encode_to_vec(review));
         let plan = Plan { outcome: IntakeOutcome::CaseCreated as i32, case: String::new() };
         let resumed = match self.begin(tenant, request_id, METHOD, &hash, &plan).await? {
@@ -124,7 +126,7 @@ impl Intake {
         let low = review.rating <= rules.classifier.review_unhappy_max_rating;
         let customer = review.customer.clone().unwrap_or_default();
         let recent = if low {
-            self.recent_cases(tenant, &customer.customer_id, rules.repeat_complainant_window, PREFIX).await?
+            self.recent_cases(tenant, &customer.customer_id, rules.repeat_complainant_window).await?
         } else {
             Vec::new()
         };
@@ -142,13 +144,13 @@ impl Intake {
             Some(triage) => {
                 let case = review_case(review, request_id, triage);
                 let derived = derived_request_id(request_id, "");
-                let (case, created) = self.peer.create_case(tenant, case, &derived, PREFIX).await?;
+                let (case, created) = self.peer.create_case(tenant, case, &derived).await?;
                 let existing = case.tasks.iter().find(|t| t.kind() == TaskKind::PublicReply).map(|t| t.name.clone());
                 let task = match existing {
                     Some(name) => name,
                     None => {
                         let derived = derived_request_id(request_id, ":reply-task");
-                        self.peer.create_task(tenant, &case.name, reply_task(review), &derived, PREFIX).await?.name
+                        self.peer.create_task(tenant, &case.name, reply_task(review), &derived).await?.name
                     }
                 };
                 // Not created by this call: an earlier attempt of it, or the same review
@@ -164,7 +166,7 @@ impl Intake {
                 }
             }
         };
-        self.finish(tenant, request_id, &answer, None).await?;
+        self.finish(tenant, request_id, &answer).await?;
         tracing::info!(
             tenant = %tenant,
             outcome = IntakeOutcome::try_from(answer.outcome).map(|o| o.as_str_name()).unwrap_or_default(),

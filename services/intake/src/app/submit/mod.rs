@@ -14,32 +14,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use prost::Message;
 use redress_kit::TenantId;
+use redress_kit::time::{from_timestamp, timestamp};
 use redress_proto::case::v1::Case;
 use redress_proto::common::v1::TimeRange;
 
+use super::Intake;
 use crate::error::Error;
-use crate::limit::RateLimiter;
-use crate::lock::CustomerLocks;
-use crate::peer::CasePeer;
-use crate::rules::Rules;
-use crate::settings::Settings;
-use crate::store::{Plan, Store, Submission, SurveyRecord, request_hash};
-
-/// Everything a submission is handled with.
-pub struct Intake {
-    /// Each tenant's classification rules.
-    pub rules: Rules,
-    /// The case service.
-    pub peer: CasePeer,
-    /// Intake's own records.
-    pub store: Store,
-    /// The per-tenant rate limit.
-    pub limiter: RateLimiter,
-    /// The per-customer locks.
-    pub locks: CustomerLocks,
-    /// The settings.
-    pub settings: Settings,
-}
+use crate::store::{Plan, Submission, request_hash};
 
 /// What is known of a request_id before handling it.
 enum Seen<R> {
@@ -60,16 +41,6 @@ pub(crate) fn derived_request_id(request_id: &str, step: &str) -> String {
         let digest: String = request_hash(request_id.as_bytes()).iter().take(20).map(|b| format!("{b:02x}")).collect();
         format!("intake:h:{digest}{step}")
     }
-}
-
-/// A proto timestamp.
-pub(crate) fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
-}
-
-/// A proto timestamp as a time, if it is one.
-pub(crate) fn time_of(at: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
 }
 
 /// Cuts `text` to at most `max` bytes on a character boundary, marking the cut with "…".
@@ -116,38 +87,25 @@ impl Intake {
     }
 
     /// Records the answer to `request_id`.
-    async fn finish<R: Message>(
-        &self,
-        tenant: &TenantId,
-        request_id: &str,
-        response: &R,
-        survey: Option<SurveyRecord>,
-    ) -> Result<(), Error> {
-        self.store.finish(tenant, request_id, response.encode_to_vec(), survey).await?;
-        Ok(())
+    async fn finish<R: Message>(&self, tenant: &TenantId, request_id: &str, response: &R) -> Result<(), Error> {
+        self.store.finish(tenant, request_id, response.encode_to_vec(), None).await
     }
 
     /// The customer's cases within the tenant's repeat-complainant `window`, newest first;
     /// none when the customer has no id.
-    async fn recent_cases(
-        &self,
-        tenant: &TenantId,
-        customer_id: &str,
-        window: Duration,
-        prefix: &'static str,
-    ) -> Result<Vec<Case>, Error> {
+    async fn recent_cases(&self, tenant: &TenantId, customer_id: &str, window: Duration) -> Result<Vec<Case>, Error> {
         if customer_id.is_empty() {
             return Ok(Vec::new());
         }
         let window = chrono::Duration::from_std(window).unwrap_or_else(|_| chrono::Duration::days(30));
         let range = TimeRange { start_time: Some(timestamp(Utc::now() - window)), end_time: None };
-        self.peer.customer_cases(tenant, customer_id, range, prefix).await
+        self.peer.customer_cases(tenant, customer_id, range).await
     }
 }
 
 /// How long ago `case` was opened.
 pub(crate) fn age(case: &Case, now: DateTime<Utc>) -> Duration {
-    let created = case.create_time.as_ref().and_then(time_of).unwrap_or(now);
+    let created = case.create_time.as_ref().and_then(from_timestamp).unwrap_or(now);
     (now - created).to_std().unwrap_or(Duration::ZERO)
 }
 
