@@ -603,7 +603,8 @@ fn main() {
     let (flight_rows, flight_seconds) = flight(&python, ingested.flight, "SELECT * FROM cases");
     assert_eq!(flight_rows, cases as u64, "Flight SQL returned every case");
     let tenant = format!("tenant = '{LARGE_TENANT}'");
-    let select = redress_analytics::views::select("cases", DatabaseBackend::Postgres, &tenant).expect("the view");
+    let select =
+        redress_analytics::store::views::select("cases", DatabaseBackend::Postgres, &tenant).expect("the view");
     let copy_seconds = copy(&db.url, &select);
     shutdown.cancel();
     runtime.block_on(async {

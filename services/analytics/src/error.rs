@@ -14,6 +14,13 @@ pub enum Error {
     Api(#[from] ApiError),
 }
 
+impl Error {
+    /// Whether trying again may succeed (a transient database failure).
+    pub fn retryable(&self) -> bool {
+        matches!(self, Error::Database(e) if redress_kit::error::db_retryable(e))
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {

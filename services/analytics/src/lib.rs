@@ -7,12 +7,12 @@
 //! background tasks are the case event consumer and the Flight SQL endpoint.
 
 mod api;
+pub mod app;
 pub mod domain;
 pub mod error;
 pub mod flight;
 pub mod migration;
 pub mod store;
-pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use redress_kit::config::{parse_duration, parse_listen};
 use redress_kit::consumer::ConsumerOptions;
+use redress_kit::db::Db;
 use redress_kit::server::Component;
 use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::analytics::v1::analytics_service_server;
-use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::flight::{FlightOptions, Limits};
@@ -87,7 +87,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     consumer.lease = LEASE;
     let component = Component::new(ServiceKind::Analytics, server).task("case event consumer", {
         let (db, case) = (db.clone(), case.clone());
-        move |shutdown| redress_kit::consumer::run(db, case, consumer, Arc::new(store::ingest::Ingest), shutdown)
+        move |shutdown| redress_kit::consumer::run(db, case, consumer, Arc::new(app::Consumer), shutdown)
     });
     let (component, flight_addr) = with_flight(component, &db, &options).await?;
     let component = with_database_check(component, &db);
@@ -98,7 +98,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
 /// Adds the Flight SQL endpoint as a background task when it is configured and can listen.
 async fn with_flight(
     component: Component,
-    db: &DatabaseConnection,
+    db: &Db,
     options: &Options,
 ) -> anyhow::Result<(Component, Option<SocketAddr>)> {
     let Some(listen) = options.flight.listen else { return Ok((component, None)) };
@@ -134,10 +134,10 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Rebuilds the reporting schema from event 0: empties it and rewinds the consumer, which
-/// replays the case log into it (see [`store::rebuild`]). For an operator command.
+/// replays the case log into it (see [`app::rebuild`]). For an operator command.
 pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     let db = redress_kit::db::connect(config, ServiceKind::Analytics).await?;
-    Store::new(db.clone()).rebuild(LEASE).await?;
+    app::rebuild::rebuild(&Store::new(db.clone()), LEASE).await?;
     db.close().await?;
     Ok(())
 }

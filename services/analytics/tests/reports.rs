@@ -162,7 +162,7 @@ async fn reports_follow_the_case_log_per_tenant_and_survive_a_rebuild(backend: B
     // the local day, ISO week and month.
     let paris = zone("Europe/Paris").expect("zone");
     for (series, unit) in before.volumes.iter().zip([Unit::Day, Unit::Week, Unit::Month]) {
-        let start = bucket_start(now_us, unit, paris);
+        let start = bucket_start(now_us, unit, &paris);
         for p in &series.points {
             assert_eq!(p.bucket_start_time.as_ref().map(timestamp_us), Some(start), "{unit:?}");
         }
@@ -262,10 +262,8 @@ async fn reports_follow_the_case_log_per_tenant_and_survive_a_rebuild(backend: B
 
     // Rebuild from event 0: the tables empty, the log replays, and every report is the same.
     let rebuilt_at = chrono::Utc::now().timestamp_micros();
-    redress_analytics::store::Store::new(analytics.db.clone())
-        .rebuild(redress_analytics::LEASE)
-        .await
-        .expect("rebuild");
+    let store = redress_analytics::store::Store::new(analytics.db.clone());
+    redress_analytics::app::rebuild::rebuild(&store, redress_analytics::LEASE).await.expect("rebuild");
     assert_eq!(analytics.cursor().await, 0);
     let empty = acme.req(GetOverviewRequest { parent: acme.parent(), ..Default::default() });
     assert_eq!(acme.inner.get_overview(empty).await.expect("overview").into_inner().total_cases, 0);

@@ -11,6 +11,8 @@
 //!   `business_time_used` of the FIRST_RESPONSE (or RESOLUTION) clock once it is met. A case
 //!   without a met clock of that kind has no business time.
 
+use std::collections::HashMap;
+
 use redress_proto::case::v1::{CaseEvent, CaseEventType, CaseStatus, OfferState, SurveyScale};
 use redress_proto::common::v1::{Channel, Severity, SlaClockKind};
 
@@ -61,7 +63,7 @@ pub struct CaseFact {
     pub resolve_wall_us: Option<Micros>,
     /// Business time to resolution: the met RESOLUTION clock's time used, while resolved or closed.
     pub resolve_business_us: Option<Micros>,
-    /// Whether it is resolved or closed now.
+    /// Whether it is no longer open now (resolved or closed; see [`CaseStatus::is_open`]).
     pub resolved: bool,
     /// Whether it was ever resolved.
     pub ever_resolved: bool,
@@ -218,7 +220,7 @@ pub fn fold(event: &CaseEvent) -> Option<Folded> {
     let create_us = case.create_time.as_ref().map(timestamp_us).unwrap_or_default();
     let acknowledge_us = case.acknowledgement.as_ref().and_then(|a| a.acknowledge_time.as_ref()).map(timestamp_us);
     let resolve_us = case.resolve_time.as_ref().map(timestamp_us);
-    let resolved = matches!(status, CaseStatus::Resolved | CaseStatus::Closed);
+    let resolved = !case.is_open();
     let clock = |kind: SlaClockKind| case.sla.iter().find(|s| s.clock == kind as i32);
     let met_business = |kind: SlaClockKind| {
         clock(kind).filter(|s| s.met).map(|s| s.business_time_used.as_ref().map(duration_us).unwrap_or_default())
@@ -320,6 +322,32 @@ pub fn fold(event: &CaseEvent) -> Option<Folded> {
         previous_status: status_name(event.previous_status),
     };
     Some(Folded { event, case: fact, clocks, escalations })
+}
+
+/// What a batch of events folds into: every event's row, and the latest fold of each case.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The events' rows, in log order.
+    pub events: Vec<EventFact>,
+    /// The latest fold of each case in the batch, in first-seen order.
+    pub cases: Vec<Folded>,
+    /// Where each (tenant, case id) is in `cases`.
+    index: HashMap<(String, String), usize>,
+}
+
+impl Batch {
+    /// Adds the fold of the next event in log order.
+    pub fn add(&mut self, folded: Folded) {
+        self.events.push(folded.event.clone());
+        let key = (folded.case.tenant.clone(), folded.case.case_id.clone());
+        match self.index.get(&key) {
+            Some(&i) => self.cases[i] = folded,
+            None => {
+                self.index.insert(key, self.cases.len());
+                self.cases.push(folded);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod buckets;
 pub mod fold;
+pub mod query;
 pub mod recurring;
 pub mod stats;
 
@@ -32,11 +33,6 @@ pub fn to_timestamp(us: Micros) -> prost_types::Timestamp {
 /// A protobuf duration from microseconds (non-negative durations only make sense here).
 pub fn to_duration(us: Micros) -> prost_types::Duration {
     prost_types::Duration { seconds: us / 1_000_000, nanos: ((us % 1_000_000) * 1_000) as i32 }
-}
-
-/// Microseconds of a chrono time.
-pub fn chrono_us(t: DateTime<Utc>) -> Micros {
-    t.timestamp_micros()
 }
 
 /// A chrono time from microseconds, clamped to what chrono represents.

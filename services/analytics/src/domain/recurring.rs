@@ -16,6 +16,8 @@
 //!
 //! The score is −log10 p, uncorrected: how surprising the week is.
 
+use redress_proto::analytics::v1::IssueDimension;
+
 use super::stats::poisson_upper_tail;
 
 /// The significance level before correction.
@@ -81,6 +83,16 @@ pub fn detect(series: &[Series]) -> Vec<Finding> {
         .collect();
     findings.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.value.cmp(&b.value)));
     findings
+}
+
+/// The dimension in words, for explanations.
+pub fn label(dimension: IssueDimension) -> &'static str {
+    match dimension {
+        IssueDimension::Category => "category",
+        IssueDimension::Product => "product",
+        IssueDimension::RootCause => "root cause",
+        IssueDimension::Unspecified => "value",
+    }
 }
 
 /// The finding in words, for example

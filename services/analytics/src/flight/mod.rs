@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
+use self::columns::{Builder, Kind, batch, schema};
 pub use service::FlightSql;
 
 /// Rows per record batch.
@@ -70,6 +71,22 @@ fn too_many_rows(max: u64) -> Status {
     ))
 }
 
+/// How a database failure that is not the query's fault reads to a client, logged: the
+/// database out of reach is UNAVAILABLE with `unreachable` as the message, anything else
+/// INTERNAL.
+fn db_failure(error: impl std::fmt::Display, unreachable: Option<&str>) -> Status {
+    match unreachable {
+        Some(message) => {
+            tracing::warn!(error = %error, "flight sql database unavailable");
+            Status::unavailable(message)
+        }
+        None => {
+            tracing::error!(error = %error, "flight sql query failed");
+            Status::internal("internal error")
+        }
+    }
+}
+
 /// Where a query's schema and batches go.
 pub struct Sink {
     schema: Option<oneshot::Sender<Result<SchemaRef, Status>>>,
@@ -77,14 +94,24 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Reports the schema; false when nobody is listening any more.
-    fn schema(&mut self, schema: SchemaRef) -> bool {
-        self.schema.take().is_some_and(|tx| tx.send(Ok(schema)).is_ok())
-    }
-
-    /// Sends a batch; false when the client went away.
-    async fn send(&self, batch: RecordBatch) -> bool {
-        self.batches.send(Ok(batch)).await.is_ok()
+    /// Reports the schema of a query's `columns` (a statement without any is refused) and,
+    /// unless `describe_only` or nobody is listening any more, what gathers its rows.
+    fn start(
+        &mut self,
+        columns: &[(String, Kind)],
+        describe_only: bool,
+        max_rows: u64,
+    ) -> Result<Option<Rows>, Status> {
+        if columns.is_empty() {
+            return Err(query_refused());
+        }
+        let schema = schema(columns);
+        let listening = self.schema.take().is_some_and(|tx| tx.send(Ok(schema.clone())).is_ok());
+        if !listening || describe_only {
+            return Ok(None);
+        }
+        let builders = columns.iter().map(|(_, kind)| Builder::new(*kind)).collect();
+        Ok(Some(Rows { schema, builders, total: 0, pending: 0, max_rows }))
     }
 
     /// Reports a failure, before or after the schema.
@@ -97,6 +124,49 @@ impl Sink {
                 let _ = self.batches.send(Err(status)).await;
             }
         }
+    }
+}
+
+/// A query's rows as they are read, gathered into record batches of [`BATCH_ROWS`] and sent.
+pub struct Rows {
+    schema: SchemaRef,
+    builders: Vec<Builder>,
+    total: u64,
+    pending: usize,
+    max_rows: u64,
+}
+
+impl Rows {
+    /// The column builders for the next row; an error once the result is over the row limit.
+    fn next(&mut self) -> Result<&mut [Builder], Status> {
+        self.total += 1;
+        if self.total > self.max_rows {
+            return Err(too_many_rows(self.max_rows));
+        }
+        Ok(&mut self.builders)
+    }
+
+    /// Counts the row just appended and sends a full batch; false when the client went away.
+    async fn appended(&mut self, sink: &Sink) -> Result<bool, Status> {
+        self.pending += 1;
+        if self.pending < BATCH_ROWS {
+            return Ok(true);
+        }
+        self.pending = 0;
+        self.send(sink).await
+    }
+
+    /// Sends the rows gathered since the last batch, if any.
+    async fn finish(mut self, sink: &Sink) -> Result<(), Status> {
+        if self.pending > 0 {
+            self.send(sink).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, sink: &Sink) -> Result<bool, Status> {
+        let b = batch(&self.schema, &mut self.builders).map_err(|e| Status::internal(e.to_string()))?;
+        Ok(sink.batches.send(Ok(b)).await.is_ok())
     }
 }
 
@@ -140,10 +210,14 @@ impl Reader {
         }
     }
 
-    async fn run(self: Arc<Self>, tenant: TenantId, sql: String, describe_only: bool, sink: Sink) {
-        match self.as_ref() {
-            Reader::Postgres(r) => r.run(tenant.as_str(), &sql, describe_only, sink).await,
-            Reader::Sqlite(r) => r.run(tenant.as_str(), &sql, describe_only, sink).await,
+    /// Describes `sql` and, unless `describe_only`, runs it, reporting to `sink`.
+    async fn run(self: Arc<Self>, tenant: TenantId, sql: String, describe_only: bool, mut sink: Sink) {
+        let done = match self.as_ref() {
+            Reader::Postgres(r) => r.run(tenant.as_str(), &sql, describe_only, &mut sink).await,
+            Reader::Sqlite(r) => r.run(tenant.as_str(), &sql, describe_only, &mut sink).await,
+        };
+        if let Err(status) = done {
+            sink.fail(status).await;
         }
     }
 

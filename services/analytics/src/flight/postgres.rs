@@ -5,7 +5,6 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use arrow_schema::SchemaRef;
 use futures::TryStreamExt;
 use sea_orm::sqlx::SqlSafeStr as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -14,8 +13,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
 use tonic::Status;
 
-use super::columns::{Builder, Kind, batch, schema};
-use super::{BATCH_ROWS, Limits, Sink, query_refused};
+use super::columns::Kind;
+use super::{Limits, Sink, db_failure};
 use crate::migration::READER_ROLE;
 
 /// Runs Flight SQL queries as the read-only role.
@@ -67,13 +66,7 @@ impl PgReader {
     }
 
     /// Describes `sql` and, unless `describe_only`, runs it, reporting to `sink`.
-    pub async fn run(&self, tenant: &str, sql: &str, describe_only: bool, mut sink: Sink) {
-        if let Err(status) = self.run_inner(tenant, sql, describe_only, &mut sink).await {
-            sink.fail(status).await;
-        }
-    }
-
-    async fn run_inner(&self, tenant: &str, sql: &str, describe_only: bool, sink: &mut Sink) -> Result<(), Status> {
+    pub async fn run(&self, tenant: &str, sql: &str, describe_only: bool, sink: &mut Sink) -> Result<(), Status> {
         let mut conn = self.pool.acquire().await.map_err(db_status)?;
         let mut txn = conn.begin().await.map_err(db_status)?;
         sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *txn).await.map_err(db_status)?;
@@ -84,7 +77,7 @@ impl PgReader {
             .await
             .map_err(db_status)?;
         let prepared = (&mut *txn).prepare(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(db_status)?;
-        let mut columns = Vec::with_capacity(prepared.columns().len());
+        let (mut columns, mut types) = (Vec::new(), Vec::new());
         for column in prepared.columns() {
             let type_name = column.type_info().name().to_string();
             let kind = Kind::of_postgres(&type_name).ok_or_else(|| {
@@ -94,24 +87,13 @@ impl PgReader {
                     column.name()
                 ))
             })?;
-            columns.push((column.name().to_string(), kind, type_name));
+            columns.push((column.name().to_string(), kind));
+            types.push(type_name);
         }
-        if columns.is_empty() {
-            return Err(query_refused());
-        }
-        let schema: SchemaRef = schema(&columns.iter().map(|(n, k, _)| (n.clone(), *k)).collect::<Vec<_>>());
-        if !sink.schema(schema.clone()) || describe_only {
-            return Ok(());
-        }
-        let mut builders: Vec<Builder> = columns.iter().map(|(_, k, _)| Builder::new(*k)).collect();
+        let Some(mut out) = sink.start(&columns, describe_only, self.limits.max_rows)? else { return Ok(()) };
         let mut rows = sqlx::query(AssertSqlSafe(sql.to_string())).fetch(&mut *txn);
-        let (mut total, mut pending) = (0u64, 0usize);
         while let Some(row) = rows.try_next().await.map_err(db_status)? {
-            total += 1;
-            if total > self.limits.max_rows {
-                return Err(super::too_many_rows(self.limits.max_rows));
-            }
-            for (i, (builder, (_, _, type_name))) in builders.iter_mut().zip(&columns).enumerate() {
+            for (i, (builder, type_name)) in out.next()?.iter_mut().zip(&types).enumerate() {
                 let value = row.try_get_raw(i).map_err(db_status)?;
                 if value.is_null() {
                     builder.null();
@@ -120,24 +102,19 @@ impl PgReader {
                 let bytes = value.as_bytes().map_err(|e| Status::internal(format!("column {i}: {e}")))?;
                 builder.postgres(type_name, bytes).map_err(Status::internal)?;
             }
-            pending += 1;
-            if pending == BATCH_ROWS {
-                let b = batch(&schema, &mut builders).map_err(|e| Status::internal(e.to_string()))?;
-                pending = 0;
-                if !sink.send(b).await {
-                    return Ok(());
-                }
+            if !out.appended(sink).await? {
+                return Ok(());
             }
         }
         drop(rows);
-        if pending > 0 {
-            let b = batch(&schema, &mut builders).map_err(|e| Status::internal(e.to_string()))?;
-            sink.send(b).await;
-        }
+        out.finish(sink).await?;
         txn.rollback().await.map_err(db_status)?;
         Ok(())
     }
 }
+
+/// What a client is told when the database is out of reach.
+const UNREACHABLE: &str = "the SQL endpoint cannot reach its database; retry later";
 
 /// How a PostgreSQL error reads to a Flight SQL client.
 fn db_status(error: sqlx::Error) -> Status {
@@ -155,22 +132,15 @@ fn db_status(error: sqlx::Error) -> Status {
                 }
                 "28000" | "28P01" => {
                     tracing::error!(code = %code, "the flight sql reader role cannot log in");
-                    Status::unavailable("the SQL endpoint cannot reach its database; retry later")
+                    Status::unavailable(UNREACHABLE)
                 }
-                _ => {
-                    tracing::error!(code = %code, error = %message, "flight sql query failed");
-                    Status::internal("internal error")
-                }
+                _ => db_failure(format_args!("{code}: {message}"), None),
             }
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
-            tracing::warn!(error = %error, "flight sql database unavailable");
-            Status::unavailable("the SQL endpoint cannot reach its database; retry later")
+            db_failure(&error, Some(UNREACHABLE))
         }
-        _ => {
-            tracing::error!(error = %error, "flight sql query failed");
-            Status::internal("internal error")
-        }
+        _ => db_failure(&error, None),
     }
 }
 

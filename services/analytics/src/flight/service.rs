@@ -30,12 +30,18 @@ use tokio::sync::OnceCell;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{Reader, Results, catalog, tenant};
-use crate::views::VIEWS;
+use crate::store::views::VIEWS;
 
 /// The longest query text accepted.
 const MAX_QUERY_BYTES: usize = 1024 * 1024;
 
 type DoGetStream = <FlightSql as FlightService>::DoGetStream;
+/// What a GetFlightInfo call answers.
+type Info = Result<Response<FlightInfo>, Status>;
+/// What a DoGet call answers.
+type Get = Result<Response<DoGetStream>, Status>;
+/// What an update answers (they are all refused).
+type Refused = Result<i64, Status>;
 
 /// Implements Flight SQL over a [`Reader`].
 pub struct FlightSql {
@@ -95,7 +101,19 @@ fn stream(results: Results) -> DoGetStream {
     Box::pin(FlightDataEncoderBuilder::new().with_schema(schema).build(batches).map_err(Status::from))
 }
 
-fn one_batch(schema: SchemaRef, batch: Result<RecordBatch, FlightError>) -> Result<Response<DoGetStream>, Status> {
+/// The FlightInfo of a command whose result has `schema`: the command itself is the ticket.
+fn command_info(command: &impl ProstMessageExt, schema: &Schema, request: Request<FlightDescriptor>) -> Info {
+    tenant(&request)?;
+    Ok(Response::new(flight_info(schema, command.as_any().encode_to_vec(), request.into_inner())?))
+}
+
+/// Refuses an update, for a caller who is one.
+fn refuse<T>(request: &Request<T>) -> Refused {
+    tenant(request)?;
+    Err(read_only())
+}
+
+fn one_batch(schema: SchemaRef, batch: Result<RecordBatch, FlightError>) -> Get {
     let batch = batch.map_err(arrow_status)?;
     let batches = futures::stream::once(async move { Ok(batch) }).boxed();
     Ok(Response::new(stream((schema, batches))))
@@ -123,7 +141,7 @@ impl FlightSqlService for FlightSql {
         &self,
         query: CommandStatementQuery,
         request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
+    ) -> Info {
         let tenant = tenant(&request)?;
         let sql = sql_text(query.query.as_bytes())?;
         let schema = self.reader.describe(tenant, sql.clone()).await?;
@@ -132,11 +150,7 @@ impl FlightSqlService for FlightSql {
         Ok(Response::new(info))
     }
 
-    async fn do_get_statement(
-        &self,
-        ticket: TicketStatementQuery,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_statement(&self, ticket: TicketStatementQuery, request: Request<Ticket>) -> Get {
         let tenant = tenant(&request)?;
         let sql = sql_text(&ticket.statement_handle)?;
         Ok(Response::new(stream(self.reader.execute(tenant, sql).await?)))
@@ -171,19 +185,14 @@ impl FlightSqlService for FlightSql {
         &self,
         query: CommandPreparedStatementQuery,
         request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
+    ) -> Info {
         let tenant = tenant(&request)?;
         let sql = sql_text(&query.prepared_statement_handle)?;
         let schema = self.reader.describe(tenant, sql).await?;
-        let info = flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?;
-        Ok(Response::new(info))
+        command_info(&query, &schema, request)
     }
 
-    async fn do_get_prepared_statement(
-        &self,
-        query: CommandPreparedStatementQuery,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_prepared_statement(&self, query: CommandPreparedStatementQuery, request: Request<Ticket>) -> Get {
         let tenant = tenant(&request)?;
         let sql = sql_text(&query.prepared_statement_handle)?;
         Ok(Response::new(stream(self.reader.execute(tenant, sql).await?)))
@@ -209,108 +218,65 @@ impl FlightSqlService for FlightSql {
 
     async fn do_put_statement_update(
         &self,
-        _ticket: CommandStatementUpdate,
+        _: CommandStatementUpdate,
         request: Request<PeekableFlightDataStream>,
-    ) -> Result<i64, Status> {
-        tenant(&request)?;
-        Err(read_only())
+    ) -> Refused {
+        refuse(&request)
     }
 
     async fn do_put_prepared_statement_update(
         &self,
-        _query: CommandPreparedStatementUpdate,
+        _: CommandPreparedStatementUpdate,
         request: Request<PeekableFlightDataStream>,
-    ) -> Result<i64, Status> {
-        tenant(&request)?;
-        Err(read_only())
+    ) -> Refused {
+        refuse(&request)
     }
 
     async fn do_put_statement_ingest(
         &self,
-        _ticket: CommandStatementIngest,
+        _: CommandStatementIngest,
         request: Request<PeekableFlightDataStream>,
-    ) -> Result<i64, Status> {
-        tenant(&request)?;
-        Err(read_only())
+    ) -> Refused {
+        refuse(&request)
     }
 
-    async fn get_flight_info_sql_info(
-        &self,
-        query: CommandGetSqlInfo,
-        request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
-        tenant(&request)?;
-        let schema = query.clone().into_builder(self.info()?).schema();
-        Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
+    async fn get_flight_info_sql_info(&self, query: CommandGetSqlInfo, request: Request<FlightDescriptor>) -> Info {
+        command_info(&query, &query.clone().into_builder(self.info()?).schema(), request)
     }
 
-    async fn do_get_sql_info(
-        &self,
-        query: CommandGetSqlInfo,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_sql_info(&self, query: CommandGetSqlInfo, request: Request<Ticket>) -> Get {
         tenant(&request)?;
         let builder = query.into_builder(self.info()?);
         one_batch(builder.schema(), builder.build())
     }
 
-    async fn get_flight_info_catalogs(
-        &self,
-        query: CommandGetCatalogs,
-        request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
-        tenant(&request)?;
-        let schema = query.into_builder().schema();
-        Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
+    async fn get_flight_info_catalogs(&self, query: CommandGetCatalogs, request: Request<FlightDescriptor>) -> Info {
+        command_info(&query, &query.into_builder().schema(), request)
     }
 
-    async fn do_get_catalogs(
-        &self,
-        query: CommandGetCatalogs,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_catalogs(&self, query: CommandGetCatalogs, request: Request<Ticket>) -> Get {
         tenant(&request)?;
         // The views live in one unnamed catalog.
         let builder = query.into_builder();
         one_batch(builder.schema(), builder.build())
     }
 
-    async fn get_flight_info_schemas(
-        &self,
-        query: CommandGetDbSchemas,
-        request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
-        tenant(&request)?;
-        let schema = query.clone().into_builder().schema();
-        Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
+    async fn get_flight_info_schemas(&self, query: CommandGetDbSchemas, request: Request<FlightDescriptor>) -> Info {
+        command_info(&query, &query.clone().into_builder().schema(), request)
     }
 
-    async fn do_get_schemas(
-        &self,
-        query: CommandGetDbSchemas,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_schemas(&self, query: CommandGetDbSchemas, request: Request<Ticket>) -> Get {
         tenant(&request)?;
         let mut builder = query.into_builder();
         builder.append("", self.reader.db_schema());
         one_batch(builder.schema(), builder.build())
     }
 
-    async fn get_flight_info_tables(
-        &self,
-        query: CommandGetTables,
-        request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
-        tenant(&request)?;
-        let schema = query.clone().into_builder().schema();
-        Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
+    async fn get_flight_info_tables(&self, query: CommandGetTables, request: Request<FlightDescriptor>) -> Info {
+        command_info(&query, &query.clone().into_builder().schema(), request)
     }
 
-    async fn do_get_tables(
-        &self,
-        query: CommandGetTables,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_tables(&self, query: CommandGetTables, request: Request<Ticket>) -> Get {
         let tenant = tenant(&request)?;
         let empty = Schema::empty();
         let schemas = if query.include_schema { Some(self.view_schemas(tenant).await?) } else { None };
@@ -326,17 +292,11 @@ impl FlightSqlService for FlightSql {
         &self,
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
-    ) -> Result<Response<FlightInfo>, Status> {
-        tenant(&request)?;
-        let schema = query.into_builder().schema();
-        Ok(Response::new(flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())?))
+    ) -> Info {
+        command_info(&query, &query.into_builder().schema(), request)
     }
 
-    async fn do_get_table_types(
-        &self,
-        query: CommandGetTableTypes,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_table_types(&self, query: CommandGetTableTypes, request: Request<Ticket>) -> Get {
         tenant(&request)?;
         let mut builder = query.into_builder();
         builder.append("VIEW");

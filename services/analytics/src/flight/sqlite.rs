@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use arrow_schema::SchemaRef;
 use futures::TryStreamExt;
 use libsqlite3_sys as ffi;
 use sea_orm::DatabaseBackend;
@@ -19,9 +18,9 @@ use sea_orm::sqlx::{self, AssertSqlSafe, Column, ConnectOptions, Connection, Exe
 use sea_orm::sqlx::{Decode, Sqlite, ValueRef};
 use tonic::Status;
 
-use super::columns::{Builder, Kind, SqliteValue, batch, schema};
-use super::{BATCH_ROWS, Limits, Sink, query_refused};
-use crate::views::{VIEWS, select};
+use super::columns::{Kind, SqliteValue};
+use super::{Limits, Sink, db_failure};
+use crate::store::views::{VIEWS, select};
 
 /// Runs Flight SQL queries against the analytics SQLite file.
 pub struct SqliteReader {
@@ -153,52 +152,25 @@ impl SqliteReader {
     }
 
     /// Describes `sql` and, unless `describe_only`, runs it, reporting to `sink`.
-    pub async fn run(&self, tenant: &str, sql: &str, describe_only: bool, mut sink: Sink) {
-        if let Err(status) = self.run_inner(tenant, sql, describe_only, &mut sink).await {
-            sink.fail(status).await;
-        }
-    }
-
-    async fn run_inner(&self, tenant: &str, sql: &str, describe_only: bool, sink: &mut Sink) -> Result<(), Status> {
+    pub async fn run(&self, tenant: &str, sql: &str, describe_only: bool, sink: &mut Sink) -> Result<(), Status> {
         let mut conn = self.open(tenant).await?;
         // Describing finds a type for computed columns too (count(*), CAST, strftime), which
         // SQLite declares none for: from the query plan, or else from the first row.
         let described = (&mut conn).describe(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(db_status)?;
         let columns: Vec<(String, Kind)> =
             described.columns().iter().map(|c| (c.name().to_string(), Kind::of_sqlite(c.type_info().name()))).collect();
-        if columns.is_empty() {
-            return Err(query_refused());
-        }
-        let schema: SchemaRef = schema(&columns);
-        if !sink.schema(schema.clone()) || describe_only {
-            return Ok(());
-        }
-        let mut builders: Vec<Builder> = columns.iter().map(|(_, k)| Builder::new(*k)).collect();
+        let Some(mut out) = sink.start(&columns, describe_only, self.limits.max_rows)? else { return Ok(()) };
         let mut rows = sqlx::query(AssertSqlSafe(sql.to_string())).fetch(&mut conn);
-        let (mut total, mut pending) = (0u64, 0usize);
         while let Some(row) = rows.try_next().await.map_err(db_status)? {
-            total += 1;
-            if total > self.limits.max_rows {
-                return Err(super::too_many_rows(self.limits.max_rows));
+            for (i, builder) in out.next()?.iter_mut().enumerate() {
+                builder.sqlite(value(row.try_get_raw(i).map_err(db_status)?));
             }
-            for (i, builder) in builders.iter_mut().enumerate() {
-                let raw = row.try_get_raw(i).map_err(db_status)?;
-                builder.sqlite(value(raw));
-            }
-            pending += 1;
-            if pending == BATCH_ROWS {
-                let b = batch(&schema, &mut builders).map_err(|e| Status::internal(e.to_string()))?;
-                pending = 0;
-                if !sink.send(b).await {
-                    return Ok(());
-                }
+            if !out.appended(sink).await? {
+                return Ok(());
             }
         }
         drop(rows);
-        if pending > 0 {
-            let b = batch(&schema, &mut builders).map_err(|e| Status::internal(e.to_string()))?;
-            sink.send(b).await;
-        }
+        out.finish(sink).await?;
         let _ = conn.close().await;
         Ok(())
     }
@@ -231,20 +203,13 @@ fn db_status(error: sqlx::Error) -> Status {
                 ),
                 23 | 8 => Status::permission_denied(format!("read-only SQL endpoint: {message}")),
                 1 | 20 | 25 => Status::invalid_argument(message),
-                _ => {
-                    tracing::error!(code, error = %message, "flight sql query failed");
-                    Status::internal("internal error")
-                }
+                _ => db_failure(format_args!("{code}: {message}"), None),
             }
         }
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
-            tracing::warn!(error = %error, "flight sql database unavailable");
-            Status::unavailable("the SQL endpoint cannot open its database; retry later")
+            db_failure(&error, Some("the SQL endpoint cannot open its database; retry later"))
         }
-        _ => {
-            tracing::error!(error = %error, "flight sql query failed");
-            Status::internal("internal error")
-        }
+        _ => db_failure(&error, None),
     }
 }
 

@@ -16,7 +16,7 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
-use crate::views::{POSTGRES_PREDICATE, VIEWS, select};
+use crate::store::views::{POSTGRES_PREDICATE, VIEWS, select};
 
 /// The read-only role Flight SQL queries log in as on PostgreSQL.
 pub const READER_ROLE: &str = "redress_analytics_reader";

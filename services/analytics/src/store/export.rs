@@ -3,25 +3,12 @@
 use redress_proto::analytics::v1::CaseRow;
 use redress_proto::case::v1::{CaseStatus, Satisfaction, SurveyScale};
 use redress_proto::common::v1::{Channel, Money, Severity};
-use sea_orm::{DbErr, QueryResult, Value};
+use sea_orm::{QueryResult, Value};
 
-use super::{Range, Store};
+use super::{Range, Store, text};
+pub use crate::domain::query::ExportFilter;
 use crate::domain::{Micros, to_duration, to_timestamp};
-
-/// What ExportCases filters by; empty lists and strings do not filter.
-#[derive(Debug, Clone, Default)]
-pub struct ExportFilter {
-    /// Creation times.
-    pub range: Option<Range>,
-    /// `CASE_STATUS_…` names.
-    pub statuses: Vec<String>,
-    /// A category.
-    pub category: String,
-    /// `SEVERITY_…` names.
-    pub severities: Vec<String>,
-    /// A team.
-    pub team: String,
-}
+use crate::error::Error;
 
 /// Where a page ends: the last row's creation time and case id.
 pub type Cursor = (Micros, String);
@@ -39,7 +26,7 @@ impl Store {
         filter: &ExportFilter,
         after: Option<&Cursor>,
         limit: u64,
-    ) -> Result<Vec<(Cursor, CaseRow)>, DbErr> {
+    ) -> Result<Vec<(Cursor, CaseRow)>, Error> {
         let range = filter.range.unwrap_or(Range::ALL);
         let mut values: Vec<Value> = vec![tenant.into(), range.from.into(), range.to.into()];
         let mut sql =
@@ -77,11 +64,11 @@ impl Store {
     }
 }
 
-fn row(tenant: &str, r: &QueryResult) -> Result<(Cursor, CaseRow), DbErr> {
-    let s = |i: usize| -> Result<String, DbErr> { Ok(r.try_get_by_index::<Option<String>>(i)?.unwrap_or_default()) };
-    let i = |i: usize| -> Result<Option<i64>, DbErr> { r.try_get_by_index::<Option<i64>>(i) };
-    let b = |i: usize| -> Result<bool, DbErr> { r.try_get_by_index::<bool>(i) };
-    let small = |i: usize| -> Result<Option<i32>, DbErr> { r.try_get_by_index::<Option<i32>>(i) };
+fn row(tenant: &str, r: &QueryResult) -> Result<(Cursor, CaseRow), Error> {
+    let s = |i: usize| text(r, i);
+    let i = |i: usize| r.try_get_by_index::<Option<i64>>(i);
+    let b = |i: usize| r.try_get_by_index::<bool>(i);
+    let small = |i: usize| r.try_get_by_index::<Option<i32>>(i);
     let id = s(0)?;
     let create_us = i(10)?.unwrap_or_default();
     let accepted_amount = match (i(20)?, r.try_get_by_index::<Option<String>>(21)?) {

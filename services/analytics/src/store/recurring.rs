@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use redress_proto::analytics::v1::{IssueDimension, RecurringIssue};
-use sea_orm::DbErr;
+use redress_proto::analytics::v1::IssueDimension;
 
 use super::Store;
-use crate::domain::recurring::{Series, detect, explain};
+use crate::domain::recurring::Series;
 use crate::domain::{Micros, WEEK_US};
+use crate::error::Error;
 
 /// The column a dimension groups by.
 pub fn column(dimension: IssueDimension) -> Option<&'static str> {
@@ -19,48 +19,7 @@ pub fn column(dimension: IssueDimension) -> Option<&'static str> {
     }
 }
 
-/// The dimension in words, for explanations.
-fn label(dimension: IssueDimension) -> &'static str {
-    match dimension {
-        IssueDimension::Category => "category",
-        IssueDimension::Product => "product",
-        IssueDimension::RootCause => "root cause",
-        IssueDimension::Unspecified => "value",
-    }
-}
-
 impl Store {
-    /// The values of `dimensions` whose week ending at `as_of` rose significantly against the
-    /// `baseline_weeks` before it, highest score first, each with example cases.
-    pub async fn recurring_issues(
-        &self,
-        tenant: &str,
-        as_of: Micros,
-        baseline_weeks: u32,
-        dimensions: &[IssueDimension],
-    ) -> Result<Vec<RecurringIssue>, DbErr> {
-        let mut issues = Vec::new();
-        for &dimension in dimensions {
-            let Some(column) = column(dimension) else { continue };
-            let series = self.weekly_series(tenant, column, as_of, baseline_weeks).await?;
-            for finding in detect(&series) {
-                let example_cases = self.examples(tenant, column, &finding.value, as_of - WEEK_US, as_of).await?;
-                issues.push(RecurringIssue {
-                    dimension: dimension as i32,
-                    explanation: explain(label(dimension), &finding),
-                    value: finding.value,
-                    current_count: i64::try_from(finding.current).unwrap_or(i64::MAX),
-                    baseline_mean: finding.baseline_mean,
-                    rise_ratio: finding.ratio,
-                    score: finding.score,
-                    example_cases,
-                });
-            }
-        }
-        issues.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.value.cmp(&b.value)));
-        Ok(issues)
-    }
-
     /// Weekly case counts of every value of `column` over the `baseline_weeks` weeks before the
     /// week ending at `as_of`, and in that week. Weeks are the 7-day windows ending at `as_of`,
     /// by case creation time. Values with no case in the week examined are left out.
@@ -70,7 +29,7 @@ impl Store {
         column: &str,
         as_of: Micros,
         baseline_weeks: u32,
-    ) -> Result<Vec<Series>, DbErr> {
+    ) -> Result<Vec<Series>, Error> {
         let weeks = i64::from(baseline_weeks);
         let start = as_of - (weeks + 1) * WEEK_US;
         let sql = format!(
@@ -105,7 +64,7 @@ impl Store {
         value: &str,
         from: Micros,
         to: Micros,
-    ) -> Result<Vec<String>, DbErr> {
+    ) -> Result<Vec<String>, Error> {
         let sql = format!(
             "SELECT case_id FROM case_facts WHERE tenant = $1 AND {column} = $2 AND create_us >= $3 \
              AND create_us < $4 ORDER BY create_us DESC, case_id LIMIT 5"

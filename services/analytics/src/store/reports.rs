@@ -3,16 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono_tz::Tz;
 use redress_proto::analytics::v1::{
     AgentPerformance, ComplianceGroupBy, Dimension, GetOverviewResponse, SlaComplianceRow, VolumePoint,
 };
 use redress_proto::common::v1::SlaClockKind;
-use sea_orm::{DatabaseBackend, DbErr, Value};
+use sea_orm::{DatabaseBackend, Value};
 
-use super::{FINISHED, Range, Store};
-use crate::domain::buckets::{SLOT_US, Unit, bucket_start};
+use super::{Range, Store, int, text};
+use crate::domain::buckets::{SLOT_US, bucket_start, zone_name};
+use crate::domain::query::{Agents, Compliance, Volume};
 use crate::domain::{Micros, to_duration, to_timestamp};
+use crate::error::Error;
 
 /// The CSAT scale's stored name.
 const CSAT: &str = "'SURVEY_SCALE_CSAT'";
@@ -21,21 +22,23 @@ fn duration(median_us: Option<f64>) -> Option<prost_types::Duration> {
     median_us.map(|m| to_duration(m.round() as i64))
 }
 
-fn get_i64(row: &sea_orm::QueryResult, i: usize) -> Result<i64, DbErr> {
-    Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or_default())
+/// `sum / n`, or 0 when there is nothing to average.
+fn ratio(sum: i64, n: i64) -> f64 {
+    if n > 0 { sum as f64 / n as f64 } else { 0.0 }
 }
 
 impl Store {
     /// The overview of `tenant`: current counts, and figures over cases created in `range`.
-    /// `today` is local midnight in the caller's time zone.
-    pub async fn overview(&self, tenant: &str, range: Range, today: Micros) -> Result<GetOverviewResponse, DbErr> {
+    /// `today` is local midnight in the caller's time zone. Open cases are those the fold found
+    /// open (`NOT resolved`).
+    pub async fn overview(&self, tenant: &str, range: Range, today: Micros) -> Result<GetOverviewResponse, Error> {
         let in_range = "create_us >= $2 AND create_us < $3";
         let sql = format!(
             "SELECT \
-             CAST(COALESCE(SUM(CASE WHEN status NOT IN {FINISHED} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN NOT resolved THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN create_us >= $4 THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN {in_range} AND sla_breached THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN unhappy AND status NOT IN {FINISHED} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN unhappy AND NOT resolved THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN {in_range} AND satisfaction_scale = {CSAT} THEN satisfaction_score \
                  ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN {in_range} AND satisfaction_scale = {CSAT} THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -44,8 +47,8 @@ impl Store {
         );
         let values = vec![tenant.into(), range.from.into(), range.to.into(), today.into()];
         let rows = self.rows(&sql, values).await?;
-        let row = rows.first().ok_or_else(|| DbErr::Custom("overview returned no row".into()))?;
-        let (csat_sum, csat_n) = (get_i64(row, 4)?, get_i64(row, 5)?);
+        let row = rows.first().ok_or_else(|| sea_orm::DbErr::Custom("overview returned no row".into()))?;
+        let (csat_sum, csat_n) = (int(row, 4)?, int(row, 5)?);
         let from_where = format!("FROM case_facts WHERE tenant = $1 AND {in_range}");
         let range_values = || vec![Value::from(tenant), range.from.into(), range.to.into()];
         let ack = self.medians("ack_wall_us", None, &from_where, range_values()).await?;
@@ -56,28 +59,22 @@ impl Store {
             None => None,
         };
         Ok(GetOverviewResponse {
-            open_cases: get_i64(row, 0)?,
-            new_today: get_i64(row, 1)?,
-            breached_cases: get_i64(row, 2)?,
-            unhappy_open_cases: get_i64(row, 3)?,
+            open_cases: int(row, 0)?,
+            new_today: int(row, 1)?,
+            breached_cases: int(row, 2)?,
+            unhappy_open_cases: int(row, 3)?,
             median_time_to_acknowledge: duration(ack.first().map(|m| m.1)),
             median_time_to_resolve: duration(resolve.first().map(|m| m.1)),
-            csat_average: if csat_n > 0 { csat_sum as f64 / csat_n as f64 } else { 0.0 },
+            csat_average: ratio(csat_sum, csat_n),
             csat_responses: csat_n,
-            total_cases: get_i64(row, 6)?,
+            total_cases: int(row, 6)?,
             data_fresh_time: fresh.map(to_timestamp),
         })
     }
 
-    /// Cases created in `range`, by bucket of `unit` in `tz` and by `dimension`.
-    pub async fn volume(
-        &self,
-        tenant: &str,
-        range: Range,
-        unit: Unit,
-        dimension: Dimension,
-        tz: Tz,
-    ) -> Result<Vec<VolumePoint>, DbErr> {
+    /// Cases created in the range, by bucket of the unit in the zone and by the dimension.
+    pub async fn volume(&self, tenant: &str, query: &Volume) -> Result<Vec<VolumePoint>, Error> {
+        let Volume { range, unit, dimension, zone } = query;
         let dim = match dimension {
             Dimension::Category => "category",
             Dimension::Channel => "channel",
@@ -93,10 +90,10 @@ impl Store {
                  GROUP BY 1, 2",
                 unit.postgres_field()
             );
-            let values = vec![tenant.into(), tz.name().into(), range.from.into(), range.to.into()];
+            let values = vec![tenant.into(), zone_name(zone).into(), range.from.into(), range.to.into()];
             for row in self.rows(&sql, values).await? {
-                let key = (get_i64(&row, 0)?, row.try_get_by_index::<Option<String>>(1)?.unwrap_or_default());
-                *counts.entry(key).or_default() += get_i64(&row, 2)?;
+                let key = (int(&row, 0)?, text(&row, 1)?);
+                *counts.entry(key).or_default() += int(&row, 2)?;
             }
         } else {
             // Pre-aggregate by quarter hour, then bucket on the zone's wall clock here.
@@ -106,9 +103,8 @@ impl Store {
             );
             let values = vec![tenant.into(), range.from.into(), range.to.into()];
             for row in self.rows(&sql, values).await? {
-                let start = bucket_start(get_i64(&row, 0)? * SLOT_US, unit, tz);
-                let key = (start, row.try_get_by_index::<Option<String>>(1)?.unwrap_or_default());
-                *counts.entry(key).or_default() += get_i64(&row, 2)?;
+                let key = (bucket_start(int(&row, 0)? * SLOT_US, *unit, zone), text(&row, 1)?);
+                *counts.entry(key).or_default() += int(&row, 2)?;
             }
         }
         Ok(counts
@@ -121,13 +117,9 @@ impl Store {
             .collect())
     }
 
-    /// Clocks met and breached per clock and group, over cases created in `range`.
-    pub async fn sla_compliance(
-        &self,
-        tenant: &str,
-        range: Range,
-        group_by: ComplianceGroupBy,
-    ) -> Result<Vec<SlaComplianceRow>, DbErr> {
+    /// Clocks met and breached per clock and group, over cases created in the range.
+    pub async fn sla_compliance(&self, tenant: &str, query: Compliance) -> Result<Vec<SlaComplianceRow>, Error> {
+        let Compliance { range, group_by } = query;
         let group = match group_by {
             ComplianceGroupBy::Agent => "c.owner",
             ComplianceGroupBy::Category => "c.category",
@@ -145,13 +137,13 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let clock = row.try_get_by_index::<String>(0)?;
-            let (met, breached) = (get_i64(&row, 2)?, get_i64(&row, 3)?);
+            let (met, breached) = (int(&row, 2)?, int(&row, 3)?);
             if met + breached == 0 {
                 continue;
             }
             out.push(SlaComplianceRow {
                 clock: SlaClockKind::from_str_name(&clock).unwrap_or(SlaClockKind::Unspecified) as i32,
-                group: row.try_get_by_index::<Option<String>>(1)?.unwrap_or_default(),
+                group: text(&row, 1)?,
                 met,
                 breached,
                 compliance: met as f64 / (met + breached) as f64,
@@ -161,14 +153,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Per agent, over cases created in `range` (and of `team` when given).
-    pub async fn agents(&self, tenant: &str, range: Range, team: Option<&str>) -> Result<Vec<AgentPerformance>, DbErr> {
+    /// Per agent, over cases created in the range (and of the team when given).
+    pub async fn agents(&self, tenant: &str, query: &Agents) -> Result<Vec<AgentPerformance>, Error> {
+        let Agents { range, team } = query;
         let mut from_where =
             "FROM case_facts WHERE tenant = $1 AND owner <> '' AND create_us >= $2 AND create_us < $3".to_string();
         let mut values: Vec<Value> = vec![tenant.into(), range.from.into(), range.to.into()];
         if let Some(team) = team {
             from_where.push_str(" AND team = $4");
-            values.push(team.into());
+            values.push(team.as_str().into());
         }
         let sql = format!(
             "SELECT owner, MAX(team), CAST(COUNT(*) AS BIGINT), \
@@ -187,16 +180,16 @@ impl Store {
         let mut agents = Vec::with_capacity(rows.len());
         for row in rows {
             let agent = row.try_get_by_index::<String>(0)?;
-            let (csat_sum, csat_n) = (get_i64(&row, 4)?, get_i64(&row, 5)?);
-            let (ever, reopened) = (get_i64(&row, 6)?, get_i64(&row, 7)?);
+            let (csat_sum, csat_n) = (int(&row, 4)?, int(&row, 5)?);
+            let (ever, reopened) = (int(&row, 6)?, int(&row, 7)?);
             agents.push(AgentPerformance {
                 median_time_to_acknowledge: duration(ack.get(&agent).copied()),
                 median_time_to_resolve: duration(resolve.get(&agent).copied()),
-                team: row.try_get_by_index::<Option<String>>(1)?.unwrap_or_default(),
-                cases_owned: get_i64(&row, 2)?,
-                cases_resolved: get_i64(&row, 3)?,
-                csat_average: if csat_n > 0 { csat_sum as f64 / csat_n as f64 } else { 0.0 },
-                reopen_rate: if ever > 0 { reopened as f64 / ever as f64 } else { 0.0 },
+                team: text(&row, 1)?,
+                cases_owned: int(&row, 2)?,
+                cases_resolved: int(&row, 3)?,
+                csat_average: ratio(csat_sum, csat_n),
+                reopen_rate: ratio(reopened, ever),
                 agent,
             });
         }
