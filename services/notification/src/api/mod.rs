@@ -72,13 +72,7 @@ impl NotificationService for NotificationApi {
         request: Request<SendNotificationRequest>,
     ) -> Result<Response<SendNotificationResponse>, Status> {
         let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
-        let mut v = Violations::new();
-        redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
-        match &req.notification {
-            None => v.add("notification", "required"),
-            Some(n) => validate::notification(&mut v, &caller.tenant, n, self.allow_http),
-        }
-        v.finish()?;
+        validate::send_notification(&req, &caller.tenant, self.allow_http)?;
         let notification = req.notification.unwrap_or_default();
         let row = self.app.send_notification(caller.tenant.as_str(), &req.request_id, notification).await?;
         Ok(Response::new(SendNotificationResponse { notification: Some(convert::notification(&row)?) }))
@@ -128,15 +122,7 @@ impl NotificationService for NotificationApi {
         request: Request<CreateTemplateRequest>,
     ) -> Result<Response<CreateTemplateResponse>, Status> {
         let (caller, req) = open(request, Some("CreateTemplate"), |r| Some(r.parent.as_str()))?;
-        let mut v = Violations::new();
-        redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
-        let Some(given) = req.template else {
-            v.add("template", "required");
-            v.finish()?;
-            return Err(ApiError::invalid("template", "required").into());
-        };
-        let (template, variables) = validate::template(&mut v, &given);
-        v.finish()?;
+        let (template, variables) = validate::create_template(&req)?;
         let row = self.app.create_template(caller.tenant.as_str(), &req.request_id, template, &variables).await?;
         Ok(Response::new(CreateTemplateResponse { template: Some(convert::template(&row)) }))
     }
@@ -177,13 +163,7 @@ impl NotificationService for NotificationApi {
 
     async fn create_rule(&self, request: Request<CreateRuleRequest>) -> Result<Response<CreateRuleResponse>, Status> {
         let (caller, req) = open(request, Some("CreateRule"), |r| Some(r.parent.as_str()))?;
-        let mut v = Violations::new();
-        redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
-        match &req.rule {
-            None => v.add("rule", "required"),
-            Some(rule) => validate::rule(&mut v, &caller.tenant, rule),
-        }
-        v.finish()?;
+        validate::create_rule(&req, &caller.tenant)?;
         let rule = self.app.create_rule(caller.tenant.as_str(), req.request_id, req.rule.unwrap_or_default()).await?;
         Ok(Response::new(CreateRuleResponse { rule: Some(rule) }))
     }

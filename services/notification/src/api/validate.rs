@@ -1,12 +1,15 @@
 //! Request validation: every problem found, each naming its field.
 
-use redress_kit::TenantId;
 use redress_kit::error::Violations;
 use redress_kit::validate::{enum_value, has_control_chars, is_e164, is_email, text};
+use redress_kit::{ApiError, TenantId};
 use redress_proto::case::v1::{CaseEventType, CaseStatus};
 use redress_proto::common::v1::{Channel, Customer, Severity};
 use redress_proto::notification::v1::notification::Content;
-use redress_proto::notification::v1::{Notification, NotificationChannel, Priority, Rule, RuleRecipient, recipient};
+use redress_proto::notification::v1::{
+    CreateRuleRequest, CreateTemplateRequest, Notification, NotificationChannel, Priority, Rule, RuleRecipient,
+    SendNotificationRequest, recipient,
+};
 
 use crate::app::templates::{audience, canonical, check};
 use crate::domain::Template;
@@ -52,8 +55,23 @@ pub fn locale_filter(v: &mut Violations, value: &str) -> String {
     locale
 }
 
+/// Checks a CreateTemplateRequest: the template to create, checked by the domain, and the
+/// variables it uses.
+pub fn create_template(req: &CreateTemplateRequest) -> Result<(Template, Vec<String>), ApiError> {
+    let mut v = Violations::new();
+    redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
+    let Some(given) = &req.template else {
+        v.add("template", "required");
+        v.finish()?;
+        return Err(ApiError::invalid("template", "required"));
+    };
+    let checked = template(&mut v, given);
+    v.finish()?;
+    Ok(checked)
+}
+
 /// A template to create, checked by the domain; the variables it uses when it passed.
-pub fn template(v: &mut Violations, given: &redress_proto::notification::v1::Template) -> (Template, Vec<String>) {
+fn template(v: &mut Violations, given: &redress_proto::notification::v1::Template) -> (Template, Vec<String>) {
     let template = Template {
         key: given.key.clone(),
         locale: canonical(&given.locale),
@@ -104,6 +122,28 @@ fn customer(v: &mut Violations, field: &str, customer: &Customer, channel: Notif
         }
         _ => {}
     }
+}
+
+/// Checks a SendNotificationRequest for `tenant`. `allow_http` lets webhooks use `http://`.
+pub fn send_notification(req: &SendNotificationRequest, tenant: &TenantId, allow_http: bool) -> Result<(), ApiError> {
+    let mut v = Violations::new();
+    redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
+    match &req.notification {
+        None => v.add("notification", "required"),
+        Some(n) => notification(&mut v, tenant, n, allow_http),
+    }
+    v.finish()
+}
+
+/// Checks a CreateRuleRequest for `tenant`.
+pub fn create_rule(req: &CreateRuleRequest, tenant: &TenantId) -> Result<(), ApiError> {
+    let mut v = Violations::new();
+    redress_kit::validate::request_id(&mut v, "request_id", &req.request_id, true);
+    match &req.rule {
+        None => v.add("rule", "required"),
+        Some(r) => rule(&mut v, tenant, r),
+    }
+    v.finish()
 }
 
 /// Checks a notification to send for `tenant`. `allow_http` lets webhooks use `http://`.

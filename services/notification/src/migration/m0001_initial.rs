@@ -6,14 +6,9 @@
 
 use sea_orm_migration::prelude::*;
 
-/// The first schema.
+/// The first schema, named after this file: `m0001_initial`.
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m0001_initial"
-    }
-}
 
 /// The schema in PostgreSQL's words; [`sqlite`] says it in SQLite's.
 const POSTGRES: &str = r#"
