@@ -28,6 +28,10 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 8] =
+        [Self::Phone, Self::Email, Self::Web, Self::Chat, Self::Social, Self::ReviewSite, Self::Survey, Self::InPerson];
+
     /// The channels a complaint may arrive on through `SubmitComplaint`; review sites and
     /// surveys have their own methods.
     pub const COMPLAINT_CHANNELS: [Channel; 6] =
@@ -192,16 +196,7 @@ mod tests {
 
     #[test]
     fn channels_round_trip_and_refuse_unknown_values() {
-        for channel in [
-            Channel::Phone,
-            Channel::Email,
-            Channel::Web,
-            Channel::Chat,
-            Channel::Social,
-            Channel::ReviewSite,
-            Channel::Survey,
-            Channel::InPerson,
-        ] {
+        for channel in Channel::ALL {
             assert_eq!(Channel::from_proto(channel.to_proto() as i32), Some(channel));
         }
         assert_eq!(Channel::from_proto(0), None);

@@ -4,13 +4,8 @@
 use sea_orm_migration::prelude::*;
 
 /// Adds the classification settings.
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m0002_classification_settings"
-    }
-}
 
 const POSTGRES: &str = r#"
 CREATE TABLE classification_settings (
