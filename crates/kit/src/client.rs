@@ -10,7 +10,7 @@ use tonic::{Code, Request, Status};
 
 use tonic::metadata::{Ascii, MetadataValue};
 
-use crate::config::{AuthMode, Config, parse_duration};
+use crate::config::{AuthMode, Config};
 use crate::tenant::{TENANT_HEADER, TenantId};
 
 /// Client behaviour, from the `client` configuration section.
@@ -54,11 +54,11 @@ impl ClientOptions {
     /// Reads the `client` section.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
-            timeout: parse_duration("client.timeout", &config.client.timeout)?,
-            connect_timeout: parse_duration("client.connect_timeout", &config.client.connect_timeout)?,
+            timeout: config.client.timeout.get(),
+            connect_timeout: config.client.connect_timeout.get(),
             max_retries: config.client.max_retries,
-            backoff_base: parse_duration("client.backoff_base", &config.client.backoff_base)?,
-            backoff_max: parse_duration("client.backoff_max", &config.client.backoff_max)?,
+            backoff_base: config.client.backoff_base.get(),
+            backoff_max: config.client.backoff_max.get(),
             service_token: match config.auth.mode() {
                 AuthMode::Tokens => Some(
                     format!("Bearer {}", config.auth.service_token)

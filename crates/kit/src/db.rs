@@ -14,7 +14,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::ServiceKind;
-use crate::config::{Config, parse_duration};
+use crate::config::Config;
 
 /// How long a pooled connection may sit idle before it is pinged on checkout.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
@@ -22,8 +22,7 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 /// Connects `kind` to its database, as configured.
 pub async fn connect(config: &Config, kind: ServiceKind) -> anyhow::Result<DatabaseConnection> {
     let url = config.database_url(kind);
-    let acquire = parse_duration("database.acquire_timeout", &config.database.acquire_timeout)?;
-    connect_url(&url, kind, config.database.max_connections, acquire).await
+    connect_url(&url, kind, config.database.max_connections, config.database.acquire_timeout.get()).await
 }
 
 /// Connects `kind` to the database at `url`.

@@ -200,6 +200,20 @@ impl From<ApiError> for Status {
     }
 }
 
+/// A service's `From<Error> for tonic::Status`, through [`ApiError`]: the service says how its
+/// `Error` reads to a client (`impl From<Error> for ApiError`) and `status_from!(Error)` adds
+/// the status, so that the mapping to codes and details stays in this one module.
+#[macro_export]
+macro_rules! status_from {
+    ($error:ty) => {
+        impl ::std::convert::From<$error> for ::tonic::Status {
+            fn from(error: $error) -> Self {
+                $crate::ApiError::from(error).into()
+            }
+        }
+    };
+}
+
 impl From<DbErr> for ApiError {
     /// Sorts database errors into not-found, conflict, unavailable, deadline, or internal.
     fn from(error: DbErr) -> Self {

@@ -20,7 +20,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::ServiceKind;
 use crate::auth::{AuthLayer, Authenticator};
-use crate::config::{Config, parse_duration};
+use crate::config::Config;
 use crate::input::InputLayer;
 use crate::observe::ObserveLayer;
 use crate::tls::ServerTls;
@@ -108,10 +108,10 @@ impl ServerOptions {
     /// Reads the `grpc` section; `auth` trusts headers until the process sets it.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
-            request_timeout: parse_duration("grpc.request_timeout", &config.grpc.request_timeout)?,
+            request_timeout: config.grpc.request_timeout.get(),
             concurrency_limit: config.grpc.concurrency_limit,
             max_message_bytes: config.grpc.max_message_bytes,
-            shutdown_grace: parse_duration("grpc.shutdown_grace", &config.grpc.shutdown_grace)?,
+            shutdown_grace: config.grpc.shutdown_grace.get(),
             auth: Arc::new(Authenticator::trusting_headers()),
             tls: server_tls(config)?,
         })
@@ -137,8 +137,7 @@ fn server_tls(config: &Config) -> anyhow::Result<Option<Arc<ServerTls>>> {
     if tls.cert_file.is_empty() {
         return Ok(None);
     }
-    let reload = parse_duration("tls.reload_interval", &tls.reload_interval)?;
-    Ok(Some(ServerTls::load(tls.cert_file.as_ref(), tls.key_file.as_ref(), reload)?))
+    Ok(Some(ServerTls::load(tls.cert_file.as_ref(), tls.key_file.as_ref(), tls.reload_interval.get())?))
 }
 
 /// Binds `addr` for a server; port 0 picks a free port.

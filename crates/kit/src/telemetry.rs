@@ -26,7 +26,7 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{Config, parse_duration};
+use crate::config::Config;
 
 /// The attribute namespace of redress's own span attributes, for example `redress.case.id`.
 pub const ATTRIBUTE_NAMESPACE: &str = "redress";
@@ -66,7 +66,7 @@ pub fn init(config: &Config, service_name: &str) -> anyhow::Result<Telemetry> {
             .with_endpoint(endpoint)
             .build()
             .context("OTLP metric exporter")?;
-        let interval = parse_duration("telemetry.metrics_interval", &config.telemetry.metrics_interval)?;
+        let interval = config.telemetry.metrics_interval.get();
         let reader = opentelemetry_sdk::metrics::PeriodicReader::builder(metrics).with_interval(interval).build();
         meter_builder = meter_builder.with_reader(reader);
     }

@@ -18,9 +18,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use redress_kit::auth::{Authenticator, Shape};
-use redress_kit::config::{AuthMode, ConfigError, Sources, parse_listen, parse_overrides};
+use redress_kit::config::{AuthMode, ConfigError, Sources, parse_overrides};
 use redress_kit::server::{Component, ServerOptions};
-use redress_kit::service::Peers;
+use redress_kit::service::{Peers, Service};
 use redress_kit::{Config, ServiceKind};
 use tokio_util::sync::CancellationToken;
 
@@ -325,11 +325,11 @@ async fn migrate(config: &Config, services: &[ServiceKind]) -> anyhow::Result<()
     redress_kit::auth::KeyStore::open(&redress_kit::auth::keys::database_url(config)).await?;
     for kind in services {
         match kind {
-            ServiceKind::Intake => redress_intake::migrate(config).await?,
-            ServiceKind::Case => redress_case::migrate(config).await?,
-            ServiceKind::Escalation => redress_escalation::migrate(config).await?,
-            ServiceKind::Notification => redress_notification::migrate(config).await?,
-            ServiceKind::Analytics => redress_analytics::migrate(config).await?,
+            ServiceKind::Intake => redress_intake::IntakeService::migrate(config).await?,
+            ServiceKind::Case => redress_case::CaseService::migrate(config).await?,
+            ServiceKind::Escalation => redress_escalation::EscalationService::migrate(config).await?,
+            ServiceKind::Notification => redress_notification::NotificationService::migrate(config).await?,
+            ServiceKind::Analytics => redress_analytics::AnalyticsService::migrate(config).await?,
         }
     }
     Ok(())
@@ -343,23 +343,13 @@ async fn component(
     peers: Option<&Peers>,
     server: &ServerOptions,
 ) -> anyhow::Result<Component> {
-    macro_rules! build {
-        ($krate:ident) => {{
-            let mut options = $krate::Options::from_config(config)?;
-            if let Some(peers) = peers {
-                options.common.peers = peers.clone();
-            }
-            options.common.server = server.clone();
-            $krate::build(options).await?.into_component()
-        }};
+    match kind {
+        ServiceKind::Intake => redress_intake::IntakeService::component(config, peers, server).await,
+        ServiceKind::Case => redress_case::CaseService::component(config, peers, server).await,
+        ServiceKind::Escalation => redress_escalation::EscalationService::component(config, peers, server).await,
+        ServiceKind::Notification => redress_notification::NotificationService::component(config, peers, server).await,
+        ServiceKind::Analytics => redress_analytics::AnalyticsService::component(config, peers, server).await,
     }
-    Ok(match kind {
-        ServiceKind::Intake => build!(redress_intake),
-        ServiceKind::Case => build!(redress_case),
-        ServiceKind::Escalation => build!(redress_escalation),
-        ServiceKind::Notification => build!(redress_notification),
-        ServiceKind::Analytics => build!(redress_analytics),
-    })
 }
 
 async fn start_metrics(
@@ -367,8 +357,7 @@ async fn start_metrics(
     telemetry: &redress_kit::telemetry::Telemetry,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    if !config.metrics.listen.is_empty() {
-        let addr = parse_listen("metrics.listen", &config.metrics.listen)?;
+    if let Some(addr) = config.metrics.listen.get() {
         telemetry.serve_metrics(addr, shutdown.clone()).await?;
     }
     Ok(())
@@ -386,7 +375,7 @@ async fn serve(
     options.auth = Authenticator::start(config, Shape::Served, shutdown.clone()).await?;
     let mut by_address: BTreeMap<SocketAddr, Vec<Component>> = BTreeMap::new();
     for kind in services {
-        let addr = parse_listen(&format!("{kind}.listen"), config.service(*kind).listen())?;
+        let addr = config.service(*kind).listen();
         by_address.entry(addr).or_default().push(component(config, *kind, None, &options).await?);
     }
     let mut servers = tokio::task::JoinSet::new();
@@ -410,7 +399,7 @@ async fn serve(
 async fn up(config: &Config, telemetry: &redress_kit::telemetry::Telemetry) -> anyhow::Result<()> {
     let shutdown = redress_kit::shutdown::on_signal();
     start_metrics(config, telemetry, &shutdown).await?;
-    let listen = parse_listen("up.listen", &config.up.listen)?;
+    let listen = config.up.listen.get();
     let listener = redress_kit::server::bind(listen).await?;
     let bound = listener.local_addr()?;
     let reachable = if bound.ip().is_unspecified() {

@@ -18,11 +18,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redress_kit::config::{parse_duration, parse_listen};
 use redress_kit::consumer::ConsumerOptions;
 use redress_kit::db::Db;
 use redress_kit::server::Component;
-use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
+use redress_kit::service::{Built, CommonOptions, with_database_check, with_peer_check};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::analytics::v1::analytics_service_server;
 use tokio_util::sync::CancellationToken;
@@ -47,31 +46,29 @@ impl Options {
     /// Reads the options from a validated configuration.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let section = &config.analytics;
-        let listen = if section.flight_listen.is_empty() {
-            None
-        } else {
-            Some(parse_listen("analytics.flight_listen", &section.flight_listen)?)
-        };
+        let listen = section.flight_listen.get();
         Ok(Self {
             common: CommonOptions::from_config(config, ServiceKind::Analytics)?,
             flight: FlightOptions {
                 listen,
                 reader_url: (!section.flight_reader_url.is_empty()).then(|| section.flight_reader_url.clone()),
-                limits: Limits {
-                    timeout: parse_duration("analytics.flight_statement_timeout", &section.flight_statement_timeout)?,
-                    max_rows: section.flight_max_rows,
-                },
+                limits: Limits { timeout: section.flight_statement_timeout.get(), max_rows: section.flight_max_rows },
             },
         })
     }
 }
 
-/// The built service, ready to run.
+/// The built service, ready to run, and where its Flight SQL endpoint listens.
 pub struct Service {
-    options: Options,
-    component: Component,
+    built: Built,
     flight_addr: Option<SocketAddr>,
 }
+
+redress_kit::service!(
+    /// The analytics service as `redress serve`, `up` and `migrate` drive it.
+    AnalyticsService,
+    ServiceKind::Analytics
+);
 
 /// Connects the database (migrating it when configured), binds the Flight SQL endpoint and
 /// assembles the service.
@@ -92,7 +89,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let (component, flight_addr) = with_flight(component, &db, &options).await?;
     let component = with_database_check(component, &db);
     let component = with_peer_check(component, ServiceKind::Case, case);
-    Ok(Service { options, component, flight_addr })
+    Ok(Service { built: Built::new(&options.common, component), flight_addr })
 }
 
 /// Adds the Flight SQL endpoint as a background task when it is configured and can listen.
@@ -118,19 +115,19 @@ impl Service {
 
     /// The service as a component to serve beside others on one server.
     pub fn into_component(self) -> Component {
-        self.component
+        self.built.into_component()
     }
 
     /// Serves on the configured address until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let common = &self.options.common;
-        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
+        self.built.run(shutdown).await
     }
 }
 
-/// Applies the service's migrations, for `redress migrate`.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Analytics).await
+impl From<Service> for Built {
+    fn from(service: Service) -> Self {
+        service.built
+    }
 }
 
 /// Rebuilds the reporting schema from event 0: empties it and rewinds the consumer, which

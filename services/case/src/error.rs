@@ -76,8 +76,4 @@ impl From<Error> for ApiError {
     }
 }
 
-impl From<Error> for tonic::Status {
-    fn from(error: Error) -> Self {
-        ApiError::from(error).into()
-    }
-}
+redress_kit::status_from!(Error);

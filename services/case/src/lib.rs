@@ -31,17 +31,19 @@ pub struct Options {
 impl Options {
     /// Reads the options from a validated configuration.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let retention_interval =
-            redress_kit::config::parse_duration("case.retention_interval", &config.case.retention_interval)?;
+        let retention_interval = config.case.retention_interval.get();
         Ok(Self { common: CommonOptions::from_config(config, ServiceKind::Case)?, retention_interval })
     }
 }
 
 /// The built service, ready to run.
-pub struct Service {
-    options: Options,
-    component: Component,
-}
+pub type Service = redress_kit::service::Built;
+
+redress_kit::service!(
+    /// The case service as `redress serve`, `up` and `migrate` drive it.
+    CaseService,
+    ServiceKind::Case
+);
 
 /// Connects the database (migrating it when configured) and assembles the service.
 pub async fn build(options: Options) -> anyhow::Result<Service> {
@@ -71,23 +73,5 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
         component = component.task("event listener", move |shutdown| store::log::run_listener(db, log, shutdown));
     }
     let component = with_database_check(component, &db);
-    Ok(Service { options, component })
-}
-
-impl Service {
-    /// The service as a component to serve beside others on one server.
-    pub fn into_component(self) -> Component {
-        self.component
-    }
-
-    /// Serves on the configured address until `shutdown` is cancelled.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let common = &self.options.common;
-        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
-    }
-}
-
-/// Applies the service's migrations, for `redress migrate`.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Case).await
+    Ok(Service::new(&options.common, component))
 }

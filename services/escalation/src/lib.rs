@@ -53,10 +53,7 @@ impl Options {
             workers: section.timer_workers,
             worker: timers::worker::WorkerOptions {
                 batch: section.claim_batch,
-                visibility: redress_kit::config::parse_duration(
-                    "escalation.claim_visibility",
-                    &section.claim_visibility,
-                )?,
+                visibility: section.claim_visibility.get(),
                 max_sleep: Duration::from_secs(5),
             },
         })
@@ -64,10 +61,13 @@ impl Options {
 }
 
 /// The built service, ready to run.
-pub struct Service {
-    options: Options,
-    component: Component,
-}
+pub type Service = redress_kit::service::Built;
+
+redress_kit::service!(
+    /// The escalation service as `redress serve`, `up` and `migrate` drive it.
+    EscalationService,
+    ServiceKind::Escalation
+);
 
 /// Connects the database (migrating it when configured) and assembles the service.
 pub async fn build(options: Options) -> anyhow::Result<Service> {
@@ -149,23 +149,5 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let component = with_peer_check(component, ServiceKind::Case, options.common.peer(&options.common.peers.case)?);
     let component =
         with_peer_check(component, ServiceKind::Notification, options.common.peer(&options.common.peers.notification)?);
-    Ok(Service { options, component })
-}
-
-impl Service {
-    /// The service as a component to serve beside others on one server.
-    pub fn into_component(self) -> Component {
-        self.component
-    }
-
-    /// Serves on the configured address until `shutdown` is cancelled.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let common = &self.options.common;
-        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
-    }
-}
-
-/// Applies the service's migrations, for `redress migrate`.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Escalation).await
+    Ok(Service::new(&options.common, component))
 }

@@ -22,7 +22,6 @@
 //! complaints per second (default 200).
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -252,23 +251,7 @@ UPDATE redress_intake.submissions SET state = 1, response = decode(repeat('ab', 
 ",
         case_size + 200
     );
-    let path = std::env::temp_dir().join(format!("redress-submit-{}.sql", std::process::id()));
-    std::fs::write(&path, script).expect("script");
-    let output = Command::new("pgbench")
-        .args(["-n", "-c", &CLIENTS.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
-        .arg(&path)
-        .arg(url)
-        .output()
-        .expect("pgbench is installed (it ships with PostgreSQL)");
-    let _ = std::fs::remove_file(&path);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "pgbench failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-    stdout
-        .lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("a tps line")
+    redress_testkit::bench::pgbench(url, "redress-submit", &script, CLIENTS, seconds)
 }
 
 fn main() {

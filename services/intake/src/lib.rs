@@ -31,7 +31,6 @@ use redress_kit::server::Component;
 use redress_kit::service::{CommonOptions, with_database_check, with_peer_check};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::intake::v1::intake_service_server;
-use tokio_util::sync::CancellationToken;
 
 pub use settings::Settings;
 use store::limit::RateLimiter;
@@ -57,10 +56,13 @@ impl Options {
 }
 
 /// The built service, ready to run.
-pub struct Service {
-    options: Options,
-    component: Component,
-}
+pub type Service = redress_kit::service::Built;
+
+redress_kit::service!(
+    /// The intake service as `redress serve`, `up` and `migrate` drive it.
+    IntakeService,
+    ServiceKind::Intake
+);
 
 /// Connects the database (migrating it when configured) and Redis (when configured), and
 /// assembles the service.
@@ -116,23 +118,5 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
             async move { redress_kit::redis::ping(&connection).await }
         });
     }
-    Ok(Service { options, component })
-}
-
-impl Service {
-    /// The service as a component to serve beside others on one server.
-    pub fn into_component(self) -> Component {
-        self.component
-    }
-
-    /// Serves on the configured address until `shutdown` is cancelled.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let common = &self.options.common;
-        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
-    }
-}
-
-/// Applies the service's migrations, for `redress migrate`.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Intake).await
+    Ok(Service::new(&options.common, component))
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redress_kit::config::{IntakeConfig, parse_duration};
+use redress_kit::config::IntakeConfig;
 
 use crate::domain::{ClassifierConfig, RepeatRules, SurveyThresholds};
 
@@ -28,8 +28,8 @@ pub struct Settings {
 impl Settings {
     /// Reads the `[intake]` section (already validated).
     pub fn from_config(config: &IntakeConfig) -> anyhow::Result<Self> {
-        let repeat_window = parse_duration("intake.repeat_contact_window", &config.repeat_contact_window)?;
-        let complainant_window = parse_duration("intake.repeat_complainant_window", &config.repeat_complainant_window)?;
+        let repeat_window = config.repeat_contact_window.get();
+        let complainant_window = config.repeat_complainant_window.get();
         let mut classifier = ClassifierConfig {
             survey: SurveyThresholds {
                 csat_detractor_max: config.csat_detractor_max,
@@ -48,8 +48,8 @@ impl Settings {
             rate_burst: config.rate_limit_burst,
             repeat: RepeatRules { window: repeat_window, threshold: config.repeat_contact_similarity },
             repeat_complainant_window: complainant_window,
-            lock_ttl: parse_duration("intake.customer_lock_ttl", &config.customer_lock_ttl)?,
-            lock_wait: parse_duration("intake.customer_lock_wait", &config.customer_lock_wait)?,
+            lock_ttl: config.customer_lock_ttl.get(),
+            lock_wait: config.customer_lock_wait.get(),
             classifier,
         })
     }

@@ -27,7 +27,6 @@ use redress_kit::service::{CommonOptions, with_database_check};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::notification::v1::notification_service_server;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::app::deliver::Deliverer;
 use crate::delivery::peers::{CasePeer, StaffDirectory};
@@ -53,10 +52,13 @@ impl Options {
 }
 
 /// The built service, ready to run.
-pub struct Service {
-    options: Options,
-    component: Component,
-}
+pub type Service = redress_kit::service::Built;
+
+redress_kit::service!(
+    /// The notification service as `redress serve`, `up` and `migrate` drive it.
+    NotificationService,
+    ServiceKind::Notification
+);
 
 /// Connects the database (migrating it when configured) and assembles the service: the gRPC
 /// API, `notification.workers` delivery workers, and the rules consumer of the case event
@@ -96,23 +98,5 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     component = component
         .task("rules consumer", move |shutdown| redress_kit::consumer::run(db, case, consumer, handler, shutdown));
     let component = with_database_check(component, store.db());
-    Ok(Service { options, component })
-}
-
-impl Service {
-    /// The service as a component to serve beside others on one server.
-    pub fn into_component(self) -> Component {
-        self.component
-    }
-
-    /// Serves on the configured address until `shutdown` is cancelled.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let common = &self.options.common;
-        redress_kit::service::run_alone(self.component, common.listen, &common.server, shutdown).await
-    }
-}
-
-/// Applies the service's migrations, for `redress migrate`.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    redress_kit::service::migrate::<migration::Migrator>(config, ServiceKind::Notification).await
+    Ok(Service::new(&options.common, component))
 }

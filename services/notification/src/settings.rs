@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use redress_kit::Config;
-use redress_kit::config::parse_duration;
 
 use crate::domain::{QuietHours, RateLimit, RetryPolicy, WebhookSecret};
 
@@ -154,8 +153,7 @@ impl Settings {
     /// Reads the `[notification]` section of a validated configuration.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let c = &config.notification;
-        let key = |name: &str| format!("notification.{name}");
-        let smtp_timeout = parse_duration(&key("smtp_timeout"), &c.smtp_timeout)?;
+        let smtp_timeout = c.smtp_timeout.get();
         let smtp = if c.smtp_url.is_empty() {
             None
         } else {
@@ -177,16 +175,13 @@ impl Settings {
         };
         let reply_to = if c.reply_to.is_empty() { &c.email_from } else { &c.reply_to };
         let retry = RetryPolicy {
-            base_delay: parse_duration(&key("retry_base_delay"), &c.retry_base_delay)?,
-            max_delay: parse_duration(&key("retry_max_delay"), &c.retry_max_delay)?,
+            base_delay: c.retry_base_delay.get(),
+            max_delay: c.retry_max_delay.get(),
             max_attempts: c.retry_max_attempts,
         };
         retry.validate().map_err(|e| anyhow!("notification.retry_{e}"))?;
         let rate_limit = (c.rate_limit_max > 0).then_some(()).map(|()| -> anyhow::Result<RateLimit> {
-            Ok(RateLimit {
-                max: c.rate_limit_max,
-                window: parse_duration(&key("rate_limit_window"), &c.rate_limit_window)?,
-            })
+            Ok(RateLimit { max: c.rate_limit_max, window: c.rate_limit_window.get() })
         });
         let quiet_hours =
             c.quiet_hours_minutes()?.map(|(start_minute, end_minute)| QuietHours { start_minute, end_minute });
@@ -205,18 +200,18 @@ impl Settings {
             sms,
             webhook_secret,
             allow_http: c.allow_http,
-            http_timeout: parse_duration(&key("http_timeout"), &c.http_timeout)?,
+            http_timeout: c.http_timeout.get(),
             retry,
             workers: c.workers,
             batch_size: c.batch_size,
-            claim_lease: parse_duration(&key("claim_lease"), &c.claim_lease)?,
-            poll_interval: parse_duration(&key("poll_interval"), &c.poll_interval)?,
+            claim_lease: c.claim_lease.get(),
+            poll_interval: c.poll_interval.get(),
             rate_limit: rate_limit.transpose()?,
             quiet_hours,
             quiet_time_zone,
             default_locale,
             default_rules: c.default_rules,
-            survey_delay: parse_duration(&key("survey_delay"), &c.survey_delay)?,
+            survey_delay: c.survey_delay.get(),
         })
     }
 

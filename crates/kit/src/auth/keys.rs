@@ -18,7 +18,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Databa
 use tokio::sync::Mutex;
 
 use crate::caller::{Caller, Role};
-use crate::config::{Config, parse_duration};
+use crate::config::Config;
 use crate::tenant::TenantId;
 
 /// The schema of the API keys on PostgreSQL.
@@ -252,7 +252,7 @@ impl ApiKeys {
     /// Opens the key store of `config`, loads the keys, and reloads them every
     /// `auth.api_key_refresh` until `shutdown`.
     pub async fn start(config: &Config, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<Arc<Self>> {
-        let refresh = parse_duration("auth.api_key_refresh", &config.auth.api_key_refresh)?;
+        let refresh = config.auth.api_key_refresh.get();
         let store = KeyStore::open(&database_url(config)).await?;
         let keys = store.active().await.context("loading API keys")?;
         let this =

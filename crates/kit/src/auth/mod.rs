@@ -35,7 +35,7 @@ pub use keys::{ApiKeys, KeyInfo, KeyStore};
 pub use layer::{AuthLayer, AuthService};
 
 use crate::caller::{ACTOR_HEADER, Caller, ROLES_HEADER, Role, caller_of};
-use crate::config::{AuthMode, Config, parse_duration};
+use crate::config::{AuthMode, Config};
 use crate::error::ApiError;
 use crate::tenant::{TENANT_HEADER, TenantId};
 
@@ -225,8 +225,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 async fn jwt_verifier(config: &Config) -> anyhow::Result<redress_auth::Verifier> {
     let auth = &config.auth;
-    let refresh = parse_duration("auth.jwks_refresh", &auth.jwks_refresh)?;
-    let leeway = parse_duration("auth.clock_skew", &auth.clock_skew)?;
+    let (refresh, leeway) = (auth.jwks_refresh.get(), auth.clock_skew.get());
     let source = if auth.jwks_file.is_empty() {
         let url = url::Url::parse(&auth.jwks_url).context("auth.jwks_url")?;
         redress_auth::JwksSource::Url(url)

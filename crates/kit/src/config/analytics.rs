@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Section, check_url, listen_on, mask_url, parse_duration, parse_listen};
+use super::{ConfigError, DurationSetting, ListenSetting, OptionalListen, check_url, ensure, listen_on, mask_url};
 use crate::ServiceKind;
 
 /// The port the Arrow Flight SQL endpoint listens on by default.
@@ -13,17 +13,17 @@ pub const FLIGHT_PORT: u16 = 50057;
 #[serde(deny_unknown_fields, default)]
 pub struct AnalyticsConfig {
     /// Where `redress serve analytics` listens.
-    pub listen: String,
+    pub listen: ListenSetting,
     /// This service's database, overriding `database.url`.
     pub database_url: String,
     /// Where the Arrow Flight SQL endpoint for BI tools listens, in `redress up` and in
     /// `redress serve analytics` alike. Empty disables it.
-    pub flight_listen: String,
+    pub flight_listen: OptionalListen,
     /// On PostgreSQL, the URL Flight SQL queries connect with: a login of the read-only role.
     /// Empty means the analytics database URL with the user `redress_analytics_reader` and no password.
     pub flight_reader_url: String,
     /// The longest a Flight SQL query may run.
-    pub flight_statement_timeout: String,
+    pub flight_statement_timeout: DurationSetting,
     /// The most rows one Flight SQL query may return; a larger result ends with RESOURCE_EXHAUSTED.
     pub flight_max_rows: u64,
 }
@@ -33,7 +33,7 @@ impl Default for AnalyticsConfig {
         Self {
             listen: listen_on(ServiceKind::Analytics),
             database_url: String::new(),
-            flight_listen: format!("0.0.0.0:{FLIGHT_PORT}"),
+            flight_listen: format!("0.0.0.0:{FLIGHT_PORT}").into(),
             flight_reader_url: String::new(),
             flight_statement_timeout: "30s".into(),
             flight_max_rows: 1_000_000,
@@ -42,26 +42,13 @@ impl Default for AnalyticsConfig {
 }
 
 impl AnalyticsConfig {
-    /// Replaces secrets with `****` for printing.
+    /// Replaces secrets with `****` for printing (the database URL is masked with the others').
     pub fn mask(&mut self) {
-        self.database_url = mask_url(&self.database_url);
         self.flight_reader_url = mask_url(&self.flight_reader_url);
     }
-}
 
-impl Section for AnalyticsConfig {
-    fn listen(&self) -> &str {
-        &self.listen
-    }
-
-    fn database_url(&self) -> &str {
-        &self.database_url
-    }
-
-    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        if !self.flight_listen.is_empty() {
-            parse_listen(&format!("{prefix}.flight_listen"), &self.flight_listen)?;
-        }
+    /// Checks the section; `prefix` is its key.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         if !self.flight_reader_url.is_empty() {
             let key = format!("{prefix}.flight_reader_url");
             let url = check_url(&key, &self.flight_reader_url, &["postgres", "postgresql"])?;
@@ -69,15 +56,9 @@ impl Section for AnalyticsConfig {
                 return Err(ConfigError::new(key, "PostgreSQL URL has no host"));
             }
         }
-        let key = format!("{prefix}.flight_statement_timeout");
-        let timeout = parse_duration(&key, &self.flight_statement_timeout)?;
-        if timeout.is_zero() {
-            return Err(ConfigError::new(key, "must be longer than zero"));
-        }
-        if self.flight_max_rows == 0 {
-            return Err(ConfigError::new(format!("{prefix}.flight_max_rows"), "must be at least 1"));
-        }
-        Ok(())
+        let timeout = format!("{prefix}.flight_statement_timeout");
+        ensure(!self.flight_statement_timeout.is_zero(), timeout, "must be longer than zero")?;
+        ensure(self.flight_max_rows > 0, format!("{prefix}.flight_max_rows"), "must be at least 1")
     }
 }
 
@@ -89,15 +70,13 @@ mod tests {
     fn flight_settings_are_checked() {
         let ok = AnalyticsConfig::default();
         assert!(ok.validate("analytics").is_ok());
-        assert!(ok.flight_listen.ends_with(":50057"));
+        assert!(ok.flight_listen.text().ends_with(":50057"));
         let bad = |f: fn(&mut AnalyticsConfig)| {
             let mut c = AnalyticsConfig::default();
             f(&mut c);
             c.validate("analytics").unwrap_err().key
         };
-        assert_eq!(bad(|c| c.flight_listen = "nowhere".into()), "analytics.flight_listen");
         assert_eq!(bad(|c| c.flight_reader_url = "mysql://x/y".into()), "analytics.flight_reader_url");
-        assert_eq!(bad(|c| c.flight_statement_timeout = "soon".into()), "analytics.flight_statement_timeout");
         assert_eq!(bad(|c| c.flight_statement_timeout = "0s".into()), "analytics.flight_statement_timeout");
         assert_eq!(bad(|c| c.flight_max_rows = 0), "analytics.flight_max_rows");
         let mut masked = AnalyticsConfig { flight_reader_url: "postgres://r:secret@db/x".into(), ..ok };

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, check_url, parse_duration};
+use super::{ConfigError, DurationSetting, check_url};
 
 /// How calls are authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +39,9 @@ pub struct AuthConfig {
     pub jwks_file: String,
     /// How often the key set is fetched again (an unknown key id fetches it at once, at most
     /// every 10 seconds).
-    pub jwks_refresh: String,
+    pub jwks_refresh: DurationSetting,
     /// The clock difference tolerated when checking `exp` and `nbf`.
-    pub clock_skew: String,
+    pub clock_skew: DurationSetting,
     /// The claim naming the caller's tenant.
     pub tenant_claim: String,
     /// The claim listing the caller's roles.
@@ -49,7 +49,7 @@ pub struct AuthConfig {
     /// The database holding API keys; empty: `database.url`, or a SQLite file under `data_dir`.
     pub database_url: String,
     /// How often each process reloads the API keys: a revoked key stops working within this.
-    pub api_key_refresh: String,
+    pub api_key_refresh: DurationSetting,
     /// The secret redress services present to each other (at least 32 characters, from a
     /// Secret); required in `tokens` mode.
     pub service_token: String,
@@ -99,9 +99,6 @@ impl AuthConfig {
         }
         crate::tenant::TenantId::parse(&self.development_tenant)
             .map_err(|problem| ConfigError::new("auth.development_tenant", problem))?;
-        parse_duration("auth.jwks_refresh", &self.jwks_refresh)?;
-        parse_duration("auth.clock_skew", &self.clock_skew)?;
-        parse_duration("auth.api_key_refresh", &self.api_key_refresh)?;
         if !self.jwks_url.is_empty() {
             check_url("auth.jwks_url", &self.jwks_url, &["http", "https"])?;
         }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Section, listen_on, mask_url, parse_duration};
+use super::{ConfigError, DurationSetting, ListenSetting, ensure, listen_on};
 use crate::ServiceKind;
 
 /// The `[case]` section.
@@ -10,11 +10,11 @@ use crate::ServiceKind;
 #[serde(deny_unknown_fields, default)]
 pub struct CaseConfig {
     /// Where `redress serve case` listens.
-    pub listen: String,
+    pub listen: ListenSetting,
     /// This service's database, overriding `database.url`.
     pub database_url: String,
     /// How often the retention job looks for closed cases past their tenant's retention period.
-    pub retention_interval: String,
+    pub retention_interval: DurationSetting,
 }
 
 impl Default for CaseConfig {
@@ -24,26 +24,9 @@ impl Default for CaseConfig {
 }
 
 impl CaseConfig {
-    /// Replaces secrets with `****` for printing.
-    pub fn mask(&mut self) {
-        self.database_url = mask_url(&self.database_url);
-    }
-}
-
-impl Section for CaseConfig {
-    fn listen(&self) -> &str {
-        &self.listen
-    }
-
-    fn database_url(&self) -> &str {
-        &self.database_url
-    }
-
-    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        let key = format!("{prefix}.retention_interval");
-        if parse_duration(&key, &self.retention_interval)?.is_zero() {
-            return Err(ConfigError::new(key, "must be a positive duration"));
-        }
-        Ok(())
+    /// Checks the section; `prefix` is its key.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let positive = !self.retention_interval.is_zero();
+        ensure(positive, format!("{prefix}.retention_interval"), "must be a positive duration")
     }
 }

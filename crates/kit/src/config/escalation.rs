@@ -1,8 +1,10 @@
 //! Settings of the escalation service: the `[escalation]` section.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Section, listen_on, mask_url};
+use super::{ConfigError, DurationSetting, ListenSetting, ensure, listen_on};
 use crate::ServiceKind;
 
 /// The `[escalation]` section.
@@ -10,7 +12,7 @@ use crate::ServiceKind;
 #[serde(deny_unknown_fields, default)]
 pub struct EscalationConfig {
     /// Where `redress serve escalation` listens.
-    pub listen: String,
+    pub listen: ListenSetting,
     /// This service's database, overriding `database.url`.
     pub database_url: String,
     /// Timer workers per process.
@@ -18,7 +20,7 @@ pub struct EscalationConfig {
     /// The most due timers a worker claims at once.
     pub claim_batch: usize,
     /// How long a claimed timer stays hidden before the reaper returns it to the due set.
-    pub claim_visibility: String,
+    pub claim_visibility: DurationSetting,
 }
 
 impl Default for EscalationConfig {
@@ -34,32 +36,11 @@ impl Default for EscalationConfig {
 }
 
 impl EscalationConfig {
-    /// Replaces secrets with `****` for printing.
-    pub fn mask(&mut self) {
-        self.database_url = mask_url(&self.database_url);
-    }
-}
-
-impl Section for EscalationConfig {
-    fn listen(&self) -> &str {
-        &self.listen
-    }
-
-    fn database_url(&self) -> &str {
-        &self.database_url
-    }
-
-    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        if !(1..=64).contains(&self.timer_workers) {
-            return Err(ConfigError::new(format!("{prefix}.timer_workers"), "must be 1 to 64"));
-        }
-        if !(1..=10_000).contains(&self.claim_batch) {
-            return Err(ConfigError::new(format!("{prefix}.claim_batch"), "must be 1 to 10000"));
-        }
-        let visibility = super::parse_duration(&format!("{prefix}.claim_visibility"), &self.claim_visibility)?;
-        if visibility < std::time::Duration::from_secs(1) {
-            return Err(ConfigError::new(format!("{prefix}.claim_visibility"), "must be at least 1s"));
-        }
-        Ok(())
+    /// Checks the section; `prefix` is its key.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let key = |name: &str| format!("{prefix}.{name}");
+        ensure((1..=64).contains(&self.timer_workers), key("timer_workers"), "must be 1 to 64")?;
+        ensure((1..=10_000).contains(&self.claim_batch), key("claim_batch"), "must be 1 to 10000")?;
+        ensure(*self.claim_visibility >= Duration::from_secs(1), key("claim_visibility"), "must be at least 1s")
     }
 }

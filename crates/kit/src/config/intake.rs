@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Section, listen_on, mask_url, parse_duration};
+use super::{ConfigError, DurationSetting, ListenSetting, ensure, listen_on};
 use crate::ServiceKind;
 
 /// The `[intake]` section.
@@ -10,7 +10,7 @@ use crate::ServiceKind;
 #[serde(deny_unknown_fields, default)]
 pub struct IntakeConfig {
     /// Where `redress serve intake` listens.
-    pub listen: String,
+    pub listen: ListenSetting,
     /// This service's database, overriding `database.url`.
     pub database_url: String,
     /// Submissions per second each tenant may make, shared by every replica (through Redis
@@ -20,12 +20,12 @@ pub struct IntakeConfig {
     pub rate_limit_burst: u32,
     /// How long after a case opens a near-identical complaint from the same customer joins
     /// it as a repeat contact instead of opening another case.
-    pub repeat_contact_window: String,
+    pub repeat_contact_window: DurationSetting,
     /// How alike two complaints must be (0 to 1, cosine of words and word pairs) to count
     /// as a repeat contact.
     pub repeat_contact_similarity: f64,
     /// How far back the customer's earlier cases count towards a repeat complainant.
-    pub repeat_complainant_window: String,
+    pub repeat_complainant_window: DurationSetting,
     /// How many earlier cases in that window make a repeat complainant, which raises severity.
     pub repeat_complainant_cases: u32,
     /// CSAT scores (1 to 5) at or below this are detractors.
@@ -39,10 +39,10 @@ pub struct IntakeConfig {
     /// Reviews rated at most this (of 5) open a public, unhappy case.
     pub review_unhappy_max_rating: i32,
     /// How long a per-customer lock lives without renewal; renewed while held.
-    pub customer_lock_ttl: String,
+    pub customer_lock_ttl: DurationSetting,
     /// How long a submission waits for another submission of the same customer before
     /// answering UNAVAILABLE.
-    pub customer_lock_wait: String,
+    pub customer_lock_wait: DurationSetting,
 }
 
 impl Default for IntakeConfig {
@@ -67,13 +67,6 @@ impl Default for IntakeConfig {
     }
 }
 
-impl IntakeConfig {
-    /// Replaces secrets with `****` for printing.
-    pub fn mask(&mut self) {
-        self.database_url = mask_url(&self.database_url);
-    }
-}
-
 /// Checks a survey scale's thresholds, naming the key that is out of place: the promoter
 /// minimum when it alone is off the scale, else the detractor maximum.
 fn scale(keys: [String; 2], low: i32, high: i32, detractor_max: i32, promoter_min: i32) -> Result<(), ConfigError> {
@@ -88,47 +81,32 @@ fn scale(keys: [String; 2], low: i32, high: i32, detractor_max: i32, promoter_mi
     ))
 }
 
-impl Section for IntakeConfig {
-    fn listen(&self) -> &str {
-        &self.listen
-    }
-
-    fn database_url(&self) -> &str {
-        &self.database_url
-    }
-
-    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+impl IntakeConfig {
+    /// Checks the section; `prefix` is its key.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let key = |name: &str| format!("{prefix}.{name}");
-        if !(self.rate_limit_per_second.is_finite() && self.rate_limit_per_second > 0.0) {
-            return Err(ConfigError::new(key("rate_limit_per_second"), "must be a positive number"));
-        }
-        if self.rate_limit_burst == 0 {
-            return Err(ConfigError::new(key("rate_limit_burst"), "must be at least 1"));
-        }
+        let rate = self.rate_limit_per_second;
+        ensure(rate.is_finite() && rate > 0.0, key("rate_limit_per_second"), "must be a positive number")?;
+        ensure(self.rate_limit_burst > 0, key("rate_limit_burst"), "must be at least 1")?;
         for (name, value) in [
             ("repeat_contact_window", &self.repeat_contact_window),
             ("repeat_complainant_window", &self.repeat_complainant_window),
             ("customer_lock_ttl", &self.customer_lock_ttl),
         ] {
-            if parse_duration(&key(name), value)?.as_secs() < 1 {
-                return Err(ConfigError::new(key(name), "must be at least 1s"));
-            }
+            ensure(value.as_secs() >= 1, key(name), "must be at least 1s")?;
         }
-        parse_duration(&key("customer_lock_wait"), &self.customer_lock_wait)?;
-        if !(self.repeat_contact_similarity > 0.0 && self.repeat_contact_similarity <= 1.0) {
-            return Err(ConfigError::new(key("repeat_contact_similarity"), "must be above 0 and at most 1"));
-        }
-        if self.repeat_complainant_cases == 0 {
-            return Err(ConfigError::new(key("repeat_complainant_cases"), "must be at least 1"));
-        }
+        let similarity = self.repeat_contact_similarity;
+        ensure(
+            similarity > 0.0 && similarity <= 1.0,
+            key("repeat_contact_similarity"),
+            "must be above 0 and at most 1",
+        )?;
+        ensure(self.repeat_complainant_cases > 0, key("repeat_complainant_cases"), "must be at least 1")?;
         let csat = [key("csat_detractor_max"), key("csat_promoter_min")];
         scale(csat, 1, 5, self.csat_detractor_max, self.csat_promoter_min)?;
         let nps = [key("nps_detractor_max"), key("nps_promoter_min")];
         scale(nps, 0, 10, self.nps_detractor_max, self.nps_promoter_min)?;
-        if !(1..=5).contains(&self.review_unhappy_max_rating) {
-            return Err(ConfigError::new(key("review_unhappy_max_rating"), "must be 1 to 5"));
-        }
-        Ok(())
+        ensure((1..=5).contains(&self.review_unhappy_max_rating), key("review_unhappy_max_rating"), "must be 1 to 5")
     }
 }
 
@@ -142,10 +120,6 @@ mod tests {
         let bad = [
             (IntakeConfig { rate_limit_per_second: 0.0, ..Default::default() }, "intake.rate_limit_per_second"),
             (IntakeConfig { rate_limit_burst: 0, ..Default::default() }, "intake.rate_limit_burst"),
-            (
-                IntakeConfig { repeat_contact_window: "soon".into(), ..Default::default() },
-                "intake.repeat_contact_window",
-            ),
             (IntakeConfig { repeat_contact_similarity: 1.5, ..Default::default() }, "intake.repeat_contact_similarity"),
             (IntakeConfig { csat_detractor_max: 4, ..Default::default() }, "intake.csat_detractor_max"),
             (IntakeConfig { nps_promoter_min: 11, ..Default::default() }, "intake.nps_promoter_min"),

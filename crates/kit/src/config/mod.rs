@@ -3,8 +3,7 @@
 //! (`--set key=value`). [`Config::validate`] rejects nonsense at start-up naming the key.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,19 +14,23 @@ mod auth;
 mod case;
 mod escalation;
 mod intake;
+mod load;
 mod notification;
+mod setting;
 
 pub use analytics::AnalyticsConfig;
 pub use auth::{AuthConfig, AuthMode};
 pub use case::CaseConfig;
 pub use escalation::EscalationConfig;
 pub use intake::IntakeConfig;
+pub use load::{Sources, parse_overrides};
 pub use notification::NotificationConfig;
+pub use setting::{DurationSetting, ListenSetting, OptionalListen, Parse, Setting, parse_duration, parse_listen};
 
 /// Environment variables with this prefix configure redress.
 pub const ENV_PREFIX: &str = "REDRESS_";
 /// Variables with this prefix belong to the test suite and are not configuration.
-const TEST_ENV_PREFIX: &str = "REDRESS_TEST_";
+pub(crate) const TEST_ENV_PREFIX: &str = "REDRESS_TEST_";
 
 /// A configuration problem, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +108,7 @@ pub struct TelemetryConfig {
     /// Share of new traces sampled, 0 to 1. Child spans follow their parent's decision.
     pub sampling_ratio: f64,
     /// How often metrics are pushed over OTLP.
-    pub metrics_interval: String,
+    pub metrics_interval: DurationSetting,
 }
 
 /// Prometheus scrape endpoint settings.
@@ -113,7 +116,7 @@ pub struct TelemetryConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Address of the HTTP `/metrics` endpoint. Empty disables it.
-    pub listen: String,
+    pub listen: OptionalListen,
 }
 
 /// gRPC server settings.
@@ -121,13 +124,13 @@ pub struct MetricsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct GrpcConfig {
     /// The longest a call may run when the client sets no shorter deadline.
-    pub request_timeout: String,
+    pub request_timeout: DurationSetting,
     /// Calls in flight per process before new ones are shed with RESOURCE_EXHAUSTED.
     pub concurrency_limit: usize,
     /// The largest message accepted or sent, in bytes.
     pub max_message_bytes: usize,
     /// How long shutdown waits for calls in flight to finish.
-    pub shutdown_grace: String,
+    pub shutdown_grace: DurationSetting,
 }
 
 /// gRPC client settings for calls between services.
@@ -135,15 +138,15 @@ pub struct GrpcConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ClientConfig {
     /// Deadline of each attempt.
-    pub timeout: String,
+    pub timeout: DurationSetting,
     /// How long to wait for a connection.
-    pub connect_timeout: String,
+    pub connect_timeout: DurationSetting,
     /// Retries of idempotent calls after the first attempt.
     pub max_retries: u32,
     /// The first retry delay; doubled each time, with full jitter.
-    pub backoff_base: String,
+    pub backoff_base: DurationSetting,
     /// The longest retry delay.
-    pub backoff_max: String,
+    pub backoff_max: DurationSetting,
 }
 
 /// TLS settings.
@@ -155,7 +158,7 @@ pub struct TlsConfig {
     /// Its private key (PEM).
     pub key_file: String,
     /// How often the two files are checked for a renewed certificate.
-    pub reload_interval: String,
+    pub reload_interval: DurationSetting,
     /// The CA bundle (PEM) that `https://` peers are verified against; empty: the public roots.
     pub ca_file: String,
 }
@@ -180,7 +183,7 @@ pub struct DatabaseConfig {
     /// Pool size per service.
     pub max_connections: u32,
     /// How long to wait for a connection from the pool.
-    pub acquire_timeout: String,
+    pub acquire_timeout: DurationSetting,
     /// Run pending migrations when a service starts.
     pub migrate_on_start: bool,
 }
@@ -200,7 +203,7 @@ pub struct RedisConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct UpConfig {
     /// The one address all five services answer on.
-    pub listen: String,
+    pub listen: ListenSetting,
 }
 
 /// Peer addresses for service-to-service calls.
@@ -308,83 +311,57 @@ impl Default for PeersConfig {
     }
 }
 
-/// What every service's section has, and its own checks.
+/// What every service's section has: where `redress serve` listens for the service, and its
+/// own database URL (overriding `database.url`; empty for none).
 pub trait Section {
     /// Where `redress serve` listens for the service.
-    fn listen(&self) -> &str;
+    fn listen(&self) -> SocketAddr;
     /// The service's own database URL, overriding `database.url`; empty for none.
     fn database_url(&self) -> &str;
-    /// Checks the service's own settings; `prefix` is the section's key.
-    fn validate(&self, prefix: &str) -> Result<(), ConfigError>;
+    /// The same, to mask it for printing.
+    fn database_url_mut(&mut self) -> &mut String;
 }
+
+/// Implements [`Section`] for the sections, which all name the two fields alike.
+macro_rules! sections {
+    ($($section:ty),*) => {$(
+        impl Section for $section {
+            fn listen(&self) -> SocketAddr {
+                self.listen.get()
+            }
+            fn database_url(&self) -> &str {
+                &self.database_url
+            }
+            fn database_url_mut(&mut self) -> &mut String {
+                &mut self.database_url
+            }
+        }
+    )*};
+}
+
+sections!(IntakeConfig, CaseConfig, EscalationConfig, NotificationConfig, AnalyticsConfig);
 
 /// The default listen address of a service.
-fn listen_on(kind: ServiceKind) -> String {
-    format!("0.0.0.0:{}", kind.default_port())
+fn listen_on(kind: ServiceKind) -> ListenSetting {
+    format!("0.0.0.0:{}", kind.default_port()).into()
 }
 
-/// Where configuration comes from, in increasing precedence after the built-in defaults.
-#[derive(Debug, Clone, Default)]
-pub struct Sources {
-    /// A TOML file (`--config`).
-    pub file: Option<PathBuf>,
-    /// Environment variables; normally [`std::env::vars`].
-    pub env: Vec<(String, String)>,
-    /// `key=value` overrides from flags, applied last.
-    pub overrides: Vec<(String, String)>,
-    /// For `redress up`: the built-in defaults listen on loopback only (metrics and Flight SQL
-    /// too), so a laptop on a shared network gives nothing out unless configured to.
-    pub embedded: bool,
-}
-
-impl Sources {
-    /// The process environment, with an optional file and flag overrides.
-    pub fn from_process(file: Option<PathBuf>, overrides: Vec<(String, String)>) -> Self {
-        Self { file, env: std::env::vars().collect(), overrides, embedded: false }
-    }
+/// Fails naming `key` unless `ok`.
+fn ensure(ok: bool, key: impl Into<String>, problem: &str) -> Result<(), ConfigError> {
+    if ok { Ok(()) } else { Err(ConfigError::new(key, problem)) }
 }
 
 impl Config {
-    /// Loads the layers and validates the result.
-    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
-        let base = if sources.embedded { Config::embedded() } else { Config::default() };
-        let defaults = config::Config::try_from(&base).map_err(|e| ConfigError::new("<defaults>", e.to_string()))?;
-        let mut builder = config::Config::builder().add_source(defaults);
-        if let Some(file) = &sources.file {
-            if !file.is_file() {
-                return Err(ConfigError::new("--config", format!("no such file {}", file.display())));
-            }
-            builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
-        }
-        let env: config::Map<String, String> = sources
-            .env
-            .iter()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !k.starts_with(TEST_ENV_PREFIX))
-            .cloned()
-            .collect();
-        builder = builder.add_source(
-            config::Environment::with_prefix("REDRESS").prefix_separator("_").separator("__").source(Some(env)),
-        );
-        for (key, value) in &sources.overrides {
-            builder = builder
-                .set_override(key.as_str(), value.as_str())
-                .map_err(|e| ConfigError::new(key.clone(), e.to_string()))?;
-        }
-        let merged = builder.build().map_err(|e| describe(&e))?;
-        let config: Config = merged.try_deserialize().map_err(|e| describe(&e))?;
-        config.validate()?;
-        Ok(config)
-    }
-
     /// The built-in defaults of `redress up`: every listener on loopback.
     pub fn embedded() -> Self {
         let mut config = Config::default();
         config.metrics.listen = "127.0.0.1:9464".into();
-        config.analytics.flight_listen = format!("127.0.0.1:{}", analytics::FLIGHT_PORT);
+        config.analytics.flight_listen = format!("127.0.0.1:{}", analytics::FLIGHT_PORT).into();
         config
     }
 
-    /// Checks every value; the first problem is returned with its key.
+    /// Checks every value; the first problem is returned with its key. Durations and listen
+    /// addresses were parsed while loading; this checks what parsing cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         match self.log.format.as_str() {
             "human" | "json" => {}
@@ -396,56 +373,45 @@ impl Config {
         if !self.telemetry.otlp_endpoint.is_empty() {
             check_url("telemetry.otlp_endpoint", &self.telemetry.otlp_endpoint, &["http", "https"])?;
         }
-        if !(0.0..=1.0).contains(&self.telemetry.sampling_ratio) {
-            return Err(ConfigError::new("telemetry.sampling_ratio", "must be between 0 and 1"));
-        }
-        parse_duration("telemetry.metrics_interval", &self.telemetry.metrics_interval)?;
-        if !self.metrics.listen.is_empty() {
-            parse_listen("metrics.listen", &self.metrics.listen)?;
-        }
-        parse_duration("grpc.request_timeout", &self.grpc.request_timeout)?;
-        parse_duration("grpc.shutdown_grace", &self.grpc.shutdown_grace)?;
-        if self.grpc.concurrency_limit == 0 {
-            return Err(ConfigError::new("grpc.concurrency_limit", "must be at least 1"));
-        }
-        if self.grpc.max_message_bytes < 1024 {
-            return Err(ConfigError::new("grpc.max_message_bytes", "must be at least 1024"));
-        }
-        parse_duration("client.timeout", &self.client.timeout)?;
-        parse_duration("client.connect_timeout", &self.client.connect_timeout)?;
-        parse_duration("client.backoff_base", &self.client.backoff_base)?;
-        parse_duration("client.backoff_max", &self.client.backoff_max)?;
+        ensure(
+            (0.0..=1.0).contains(&self.telemetry.sampling_ratio),
+            "telemetry.sampling_ratio",
+            "must be between 0 and 1",
+        )?;
+        ensure(self.grpc.concurrency_limit > 0, "grpc.concurrency_limit", "must be at least 1")?;
+        ensure(self.grpc.max_message_bytes >= 1024, "grpc.max_message_bytes", "must be at least 1024")?;
         self.auth.validate()?;
-        if self.tls.cert_file.is_empty() != self.tls.key_file.is_empty() {
-            return Err(ConfigError::new("tls.key_file", "give both tls.cert_file and tls.key_file, or neither"));
-        }
-        parse_duration("tls.reload_interval", &self.tls.reload_interval)?;
-        if self.database.max_connections == 0 {
-            return Err(ConfigError::new("database.max_connections", "must be at least 1"));
-        }
-        parse_duration("database.acquire_timeout", &self.database.acquire_timeout)?;
+        ensure(
+            self.tls.cert_file.is_empty() == self.tls.key_file.is_empty(),
+            "tls.key_file",
+            "give both tls.cert_file and tls.key_file, or neither",
+        )?;
+        ensure(self.database.max_connections > 0, "database.max_connections", "must be at least 1")?;
         if !self.database.url.is_empty() {
             check_database_url("database.url", &self.database.url)?;
         }
         if !self.redis.url.is_empty() {
             check_url("redis.url", &self.redis.url, &["redis", "rediss"])?;
         }
-        if self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(['{', '}', ' ']) {
-            return Err(ConfigError::new("redis.key_prefix", "must be non-empty without braces or spaces"));
-        }
-        parse_listen("up.listen", &self.up.listen)?;
+        ensure(
+            !(self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(['{', '}', ' '])),
+            "redis.key_prefix",
+            "must be non-empty without braces or spaces",
+        )?;
         check_url("peers.case", &self.peers.case, &["http", "https"])?;
         check_url("peers.escalation", &self.peers.escalation, &["http", "https"])?;
         check_url("peers.notification", &self.peers.notification, &["http", "https"])?;
         for kind in ServiceKind::ALL {
-            let section = self.service(kind);
-            parse_listen(&format!("{}.listen", kind.key()), section.listen())?;
-            if !section.database_url().is_empty() {
-                check_database_url(&format!("{}.database_url", kind.key()), section.database_url())?;
+            let own = self.service(kind).database_url();
+            if !own.is_empty() {
+                check_database_url(&format!("{}.database_url", kind.key()), own)?;
             }
-            section.validate(kind.key())?;
         }
-        Ok(())
+        self.intake.validate("intake")?;
+        self.case.validate("case")?;
+        self.escalation.validate("escalation")?;
+        self.notification.validate("notification")?;
+        self.analytics.validate("analytics")
     }
 
     /// The section of one service.
@@ -456,6 +422,16 @@ impl Config {
             ServiceKind::Escalation => &self.escalation,
             ServiceKind::Notification => &self.notification,
             ServiceKind::Analytics => &self.analytics,
+        }
+    }
+
+    fn service_mut(&mut self, kind: ServiceKind) -> &mut dyn Section {
+        match kind {
+            ServiceKind::Intake => &mut self.intake,
+            ServiceKind::Case => &mut self.case,
+            ServiceKind::Escalation => &mut self.escalation,
+            ServiceKind::Notification => &mut self.notification,
+            ServiceKind::Analytics => &mut self.analytics,
         }
     }
 
@@ -479,57 +455,14 @@ impl Config {
         masked.redis.url = mask_url(&masked.redis.url);
         masked.telemetry.otlp_endpoint = mask_url(&masked.telemetry.otlp_endpoint);
         masked.auth.mask();
-        masked.intake.mask();
-        masked.case.mask();
-        masked.escalation.mask();
+        for kind in ServiceKind::ALL {
+            let url = masked.service_mut(kind).database_url_mut();
+            *url = mask_url(url);
+        }
         masked.notification.mask();
         masked.analytics.mask();
         toml::to_string_pretty(&masked).unwrap_or_else(|e| format!("# cannot print configuration: {e}\n"))
     }
-}
-
-/// Turns a `config` crate error into one line naming the key.
-fn describe(error: &config::ConfigError) -> ConfigError {
-    let text = error.to_string();
-    // Unknown keys: "unknown field `x`, expected one of ..." possibly followed by " for key `a.b`".
-    if let Some(field) = between(&text, "unknown field `", "`") {
-        let parent = between(&text, "for key `", "`").unwrap_or_default();
-        let key = if parent.is_empty() { field.to_string() } else { format!("{parent}.{field}") };
-        return ConfigError::new(key, "unknown key");
-    }
-    if let Some(key) = between(&text, "for key `", "`") {
-        let problem = text.split(" for key `").next().unwrap_or(&text).to_string();
-        return ConfigError::new(key, problem);
-    }
-    ConfigError::new("<config>", text)
-}
-
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let len = text[from..].find(end)?;
-    Some(&text[from..from + len])
-}
-
-/// Parses a duration such as `30s`, `250ms` or `1h 30m`.
-pub fn parse_duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(value)
-        .map_err(|e| ConfigError::new(key, format!("not a duration ({e}); write it like 30s or 250ms")))
-}
-
-/// Parses a `host:port` listen address, with a port from 0 to 65535.
-pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
-    let (host, port) =
-        value.rsplit_once(':').ok_or_else(|| ConfigError::new(key, format!("{value:?} is not host:port")))?;
-    let port: u64 = port.parse().map_err(|_| ConfigError::new(key, format!("port {port:?} is not a number")))?;
-    if port > u64::from(u16::MAX) {
-        return Err(ConfigError::new(key, format!("port {port} is out of range (0 to 65535)")));
-    }
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let ip: std::net::IpAddr = match host {
-        "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
-        _ => host.parse().map_err(|_| ConfigError::new(key, format!("{host:?} is not an IP address")))?,
-    };
-    Ok(SocketAddr::new(ip, port as u16))
 }
 
 /// Checks a URL and its scheme.
@@ -568,18 +501,6 @@ pub fn mask_url(value: &str) -> String {
     }
 }
 
-/// Parses `key=value` flag arguments.
-pub fn parse_overrides(pairs: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
-    pairs
-        .iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                .ok_or_else(|| ConfigError::new(pair.clone(), "--set takes key=value"))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,9 +522,11 @@ mod tests {
             ..Sources::default()
         };
         let c = Config::load(&sources(&[])).unwrap();
-        for (key, listen) in
-            [("up", &c.up.listen), ("metrics", &c.metrics.listen), ("flight", &c.analytics.flight_listen)]
-        {
+        for (key, listen) in [
+            ("up", c.up.listen.text()),
+            ("metrics", c.metrics.listen.text()),
+            ("flight", c.analytics.flight_listen.text()),
+        ] {
             assert!(parse_listen(key, listen).unwrap().ip().is_loopback(), "{key}: {listen}");
         }
         let c = Config::load(&sources(&[("metrics.listen", "0.0.0.0:9464")])).unwrap();
@@ -649,6 +572,9 @@ mod tests {
             (&[("REDRESS_CASE__COLOUR", "1")], &[], "case.colour"),
             (&[], &[("log.format", "xml")], "log.format"),
             (&[], &[("grpc.request_timeout", "soon")], "grpc.request_timeout"),
+            (&[], &[("intake.repeat_contact_window", "soon")], "intake.repeat_contact_window"),
+            (&[], &[("analytics.flight_listen", "nowhere")], "analytics.flight_listen"),
+            (&[], &[("analytics.flight_statement_timeout", "soon")], "analytics.flight_statement_timeout"),
             (&[], &[("grpc.concurrency_limit", "many")], "grpc.concurrency_limit"),
             (&[], &[("peers.case", "case:50052")], "peers.case"),
         ];
@@ -657,13 +583,5 @@ mod tests {
             assert_eq!(err.key, *key, "{err}");
             assert!(!err.to_string().contains('\n'), "one line: {err}");
         }
-    }
-
-    #[test]
-    fn listen_addresses_parse() {
-        assert_eq!(parse_listen("k", "127.0.0.1:0").unwrap().port(), 0);
-        assert_eq!(parse_listen("k", "[::1]:80").unwrap().port(), 80);
-        assert!(parse_listen("k", "localhost:65536").unwrap_err().problem.contains("out of range"));
-        assert!(parse_listen("k", "nowhere").is_err());
     }
 }

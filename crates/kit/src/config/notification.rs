@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Section, check_url, listen_on, mask_url, parse_duration};
+use super::{ConfigError, DurationSetting, ListenSetting, check_url, ensure, listen_on, mask_url};
 use crate::ServiceKind;
 
 /// The `[notification]` section.
@@ -14,7 +14,7 @@ use crate::ServiceKind;
 #[serde(deny_unknown_fields, default)]
 pub struct NotificationConfig {
     /// Where `redress serve notification` listens.
-    pub listen: String,
+    pub listen: ListenSetting,
     /// This service's database, overriding `database.url`.
     pub database_url: String,
 
@@ -28,7 +28,7 @@ pub struct NotificationConfig {
     /// The SMTP password, when not in the URL. Masked when printed.
     pub smtp_password: String,
     /// How long one SMTP command may take.
-    pub smtp_timeout: String,
+    pub smtp_timeout: DurationSetting,
     /// The most SMTP connections kept open.
     pub smtp_pool_size: u32,
     /// The sender of every email, `Name <address>` or `address`.
@@ -58,12 +58,12 @@ pub struct NotificationConfig {
     /// Allow webhooks and the SMS provider over plain `http://`. For tests only.
     pub allow_http: bool,
     /// How long one webhook or SMS request may take.
-    pub http_timeout: String,
+    pub http_timeout: DurationSetting,
 
     /// The ceiling of the first retry's delay; it doubles with each attempt (full jitter).
-    pub retry_base_delay: String,
+    pub retry_base_delay: DurationSetting,
     /// The highest ceiling a retry delay may have.
-    pub retry_max_delay: String,
+    pub retry_max_delay: DurationSetting,
     /// Attempts in all, the first included, before a notification is dead-lettered.
     pub retry_max_attempts: u32,
 
@@ -73,16 +73,16 @@ pub struct NotificationConfig {
     pub batch_size: u32,
     /// How long a claim lasts: a crashed worker's notifications are delivered by another
     /// after this long. Longer than `smtp_timeout` and `http_timeout`.
-    pub claim_lease: String,
+    pub claim_lease: DurationSetting,
     /// How often idle workers look for due notifications they were not woken for (another
     /// replica's, expired claims). New notifications wake the workers at once.
-    pub poll_interval: String,
+    pub poll_interval: DurationSetting,
 
     /// The most notifications one recipient gets per `rate_limit_window`; urgent ones are not
     /// counted against it. 0 turns rate limiting off.
     pub rate_limit_max: u32,
     /// The window of the per-recipient rate limit.
-    pub rate_limit_window: String,
+    pub rate_limit_window: DurationSetting,
     /// When quiet hours start for non-urgent staff alerts, `HH:MM`. Empty (with
     /// `quiet_hours_end`) turns quiet hours off.
     pub quiet_hours_start: String,
@@ -96,7 +96,7 @@ pub struct NotificationConfig {
     /// Whether tenants without rules of their own get the default rules.
     pub default_rules: bool,
     /// How long after resolution the default rules send the satisfaction survey.
-    pub survey_delay: String,
+    pub survey_delay: DurationSetting,
 }
 
 impl Default for NotificationConfig {
@@ -147,9 +147,8 @@ fn mask_secret(value: &mut String) {
 }
 
 impl NotificationConfig {
-    /// Replaces secrets with `****` for printing.
+    /// Replaces secrets with `****` for printing (the database URL is masked with the others').
     pub fn mask(&mut self) {
-        self.database_url = mask_url(&self.database_url);
         self.smtp_url = mask_url(&self.smtp_url);
         mask_secret(&mut self.smtp_password);
         mask_secret(&mut self.sms_token);
@@ -204,16 +203,9 @@ fn check_mailbox(key: &str, value: &str) -> Result<(), ConfigError> {
     if valid { Ok(()) } else { Err(ConfigError::new(key, format!("{value:?} is not an email address"))) }
 }
 
-impl Section for NotificationConfig {
-    fn listen(&self) -> &str {
-        &self.listen
-    }
-
-    fn database_url(&self) -> &str {
-        &self.database_url
-    }
-
-    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+impl NotificationConfig {
+    /// Checks the section; `prefix` is its key.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let key = |name: &str| format!("{prefix}.{name}");
         if !self.smtp_url.is_empty() {
             let url = check_url(&key("smtp_url"), &self.smtp_url, &["smtp", "smtps"])?;
@@ -235,10 +227,7 @@ impl Section for NotificationConfig {
                 }
             }
         }
-        let smtp_timeout = parse_duration(&key("smtp_timeout"), &self.smtp_timeout)?;
-        if self.smtp_pool_size == 0 {
-            return Err(ConfigError::new(key("smtp_pool_size"), "must be at least 1"));
-        }
+        ensure(self.smtp_pool_size > 0, key("smtp_pool_size"), "must be at least 1")?;
         check_mailbox(&key("email_from"), &self.email_from)?;
         if !self.reply_to.is_empty() {
             check_mailbox(&key("reply_to"), &self.reply_to)?;
@@ -253,34 +242,20 @@ impl Section for NotificationConfig {
                 return Err(ConfigError::new(key("sms_from"), "required when sms_url is set"));
             }
         }
-        let http_timeout = parse_duration(&key("http_timeout"), &self.http_timeout)?;
-        let base = parse_duration(&key("retry_base_delay"), &self.retry_base_delay)?;
-        let max = parse_duration(&key("retry_max_delay"), &self.retry_max_delay)?;
-        if base.is_zero() {
-            return Err(ConfigError::new(key("retry_base_delay"), "must be more than zero"));
-        }
-        if max < base {
-            return Err(ConfigError::new(key("retry_max_delay"), "must be at least retry_base_delay"));
-        }
-        if self.retry_max_attempts == 0 {
-            return Err(ConfigError::new(key("retry_max_attempts"), "must be at least 1"));
-        }
-        if self.workers == 0 {
-            return Err(ConfigError::new(key("workers"), "must be at least 1"));
-        }
-        if self.batch_size == 0 || self.batch_size > 1000 {
-            return Err(ConfigError::new(key("batch_size"), "must be 1 to 1000"));
-        }
-        let lease = parse_duration(&key("claim_lease"), &self.claim_lease)?;
-        if lease <= smtp_timeout.max(http_timeout) {
-            return Err(ConfigError::new(key("claim_lease"), "must be longer than smtp_timeout and http_timeout"));
-        }
-        if parse_duration(&key("poll_interval"), &self.poll_interval)?.is_zero() {
-            return Err(ConfigError::new(key("poll_interval"), "must be more than zero"));
-        }
-        if parse_duration(&key("rate_limit_window"), &self.rate_limit_window)?.is_zero() {
-            return Err(ConfigError::new(key("rate_limit_window"), "must be more than zero"));
-        }
+        let (base, max) = (self.retry_base_delay.get(), self.retry_max_delay.get());
+        ensure(!base.is_zero(), key("retry_base_delay"), "must be more than zero")?;
+        ensure(max >= base, key("retry_max_delay"), "must be at least retry_base_delay")?;
+        ensure(self.retry_max_attempts > 0, key("retry_max_attempts"), "must be at least 1")?;
+        ensure(self.workers > 0, key("workers"), "must be at least 1")?;
+        ensure((1..=1000).contains(&self.batch_size), key("batch_size"), "must be 1 to 1000")?;
+        let longest_call = self.smtp_timeout.max(*self.http_timeout);
+        ensure(
+            *self.claim_lease > longest_call,
+            key("claim_lease"),
+            "must be longer than smtp_timeout and http_timeout",
+        )?;
+        ensure(!self.poll_interval.is_zero(), key("poll_interval"), "must be more than zero")?;
+        ensure(!self.rate_limit_window.is_zero(), key("rate_limit_window"), "must be more than zero")?;
         match (self.quiet_hours_start.is_empty(), self.quiet_hours_end.is_empty()) {
             (true, true) => {}
             (false, false) => {
@@ -306,7 +281,6 @@ impl Section for NotificationConfig {
                 format!("{locale:?} is not a locale such as en or fr-CA"),
             ));
         }
-        parse_duration(&key("survey_delay"), &self.survey_delay)?;
         Ok(())
     }
 }
