@@ -6,16 +6,12 @@
 //! [`Service::into_component`] mounts it beside the others in `redress up`.
 
 mod api;
-pub mod deliver;
+pub mod app;
 pub mod domain;
 pub mod error;
-pub mod escalate;
-pub mod fire;
 pub mod migration;
 pub mod store;
 pub mod timers;
-pub mod timing;
-pub mod who;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,28 +92,28 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
     let notification = common.peer(&common.peers.notification)?;
 
     let max = common.server.max_message_bytes;
-    let api = api::EscalationApi::new(store.clone(), index.clone(), effects.clone());
+    let api = api::EscalationApi::new(app::App::new(store.clone(), index.clone(), effects.clone()));
     let server = escalation_service_server::EscalationServiceServer::new(api)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
-    let timekeeper = Arc::new(timing::Timekeeper::new(
-        store.clone(),
-        index.clone(),
-        effects.clone(),
-        rebuild.clone(),
-        health.clone(),
-    ));
+    let events =
+        Arc::new(app::consumer::Consumer::new(index.clone(), effects.clone(), rebuild.clone(), health.clone()));
     let consumer = ConsumerOptions::new("escalation", ServiceKind::Escalation, common.client.clone());
-    let reader = fire::CaseReader::new(case.clone(), common.client.timeout.min(CASE_READ_TIMEOUT));
+    let reader = app::fire::CaseReader::new(case.clone(), common.client.timeout.min(CASE_READ_TIMEOUT));
     let firer: Arc<dyn timers::worker::Act> =
-        Arc::new(fire::Firer::new(store.clone(), index.clone(), effects.clone(), health.clone(), Some(reader)));
+        Arc::new(app::fire::Firer::new(store.clone(), index.clone(), effects.clone(), health.clone(), Some(reader)));
     let fallback = timers::worker::Fallback { store: store.clone(), health: health.clone(), poll: DATABASE_POLL };
-    let deliverer =
-        Arc::new(deliver::Deliverer::new(store.clone(), case.clone(), notification, common.client.clone(), effects));
+    let deliverer = Arc::new(app::deliver::Deliverer::new(
+        store.clone(),
+        case.clone(),
+        notification,
+        common.client.clone(),
+        effects,
+    ));
     let mut component = Component::new(ServiceKind::Escalation, server)
         .task("timekeeper", {
             let (db, case) = (db.clone(), case.clone());
-            move |shutdown| redress_kit::consumer::run(db, case, consumer, timekeeper, shutdown)
+            move |shutdown| redress_kit::consumer::run(db, case, consumer, events, shutdown)
         })
         .task("timer index guardian", {
             let (store, index, health) = (store.clone(), index.clone(), health.clone());
