@@ -71,3 +71,15 @@ pub fn offset(caller: &Caller, list: &str, page_size: i32, token: &str) -> Resul
 pub fn offset_token(caller: &Caller, list: &str, offset: usize) -> String {
     seal(caller, list, &offset.to_string())
 }
+
+/// The first `limit` of `found` (up to `limit` + 1 items with their keys) and a token to
+/// continue after the last when there are more.
+pub fn keyed<T>(caller: &Caller, list: &str, found: Vec<(String, T)>, limit: usize) -> (Vec<T>, String) {
+    let more = found.len() > limit;
+    let page: Vec<(String, T)> = found.into_iter().take(limit).collect();
+    let next_page_token = match page.last() {
+        Some((key, _)) if more => after_token(caller, list, key),
+        _ => String::new(),
+    };
+    (page.into_iter().map(|(_, item)| item).collect(), next_page_token)
+}

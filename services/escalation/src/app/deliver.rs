@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use prost::Message;
 use redress_kit::ServiceKind;
+use redress_kit::backoff::Backoff;
 use redress_kit::client::{ClientOptions, TracedChannel, as_service, request};
 use redress_kit::tenant::TenantId;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
@@ -16,16 +17,17 @@ use redress_proto::notification::v1::SendNotificationRequest;
 use redress_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tonic::{Code, Status};
+use tonic::{Code, Request, Status};
 
-use crate::store::Store;
 use crate::store::effects::Kind;
-use crate::store::entities::effects;
+use crate::store::{Effect, Store};
 
 /// The most effects in flight at once.
 const BATCH: u64 = 64;
 /// The longest wait between attempts.
 const MAX_DELAY: Duration = Duration::from_secs(60);
+/// The wait between attempts: from 250 ms, doubling, up to [`MAX_DELAY`], fully jittered.
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(250), MAX_DELAY);
 
 /// Delivers effects to the case and notification services.
 pub struct Deliverer {
@@ -80,21 +82,21 @@ impl Deliverer {
         Ok(())
     }
 
-    async fn deliver(&self, row: effects::Model) {
+    async fn deliver(&self, row: Effect) {
         let attempts = row.attempts + 1;
         let outcome = self.call(&row).await;
         let recorded = match outcome {
-            Ok(()) => self.store.finish_effect(row.id, attempts, "").await,
-            Err(status) if permanent(&status) => {
-                tracing::warn!(kind = %row.kind, request_id = %row.request_id, code = ?status.code(), error = %status.message(), "effect refused; giving up");
-                self.store.finish_effect(row.id, attempts, &format!("{:?}: {}", status.code(), status.message())).await
-            }
+            Ok(()) => self.store.record_attempt(row.id, attempts, None, "").await,
             Err(status) => {
-                let delay = delay(attempts);
-                tracing::debug!(kind = %row.kind, attempts, code = ?status.code(), "effect failed; retrying");
-                self.store
-                    .retry_effect(row.id, attempts, delay, &format!("{:?}: {}", status.code(), status.message()))
-                    .await
+                let error = format!("{:?}: {}", status.code(), status.message());
+                let retry_after = if permanent(&status) {
+                    tracing::warn!(kind = %row.kind, request_id = %row.request_id, code = ?status.code(), error = %status.message(), "effect refused; giving up");
+                    None
+                } else {
+                    tracing::debug!(kind = %row.kind, attempts, code = ?status.code(), "effect failed; retrying");
+                    Some(BACKOFF.delay(attempts.max(0) as u32))
+                };
+                self.store.record_attempt(row.id, attempts, retry_after, &error).await
             }
         };
         if let Err(e) = recorded {
@@ -102,40 +104,35 @@ impl Deliverer {
         }
     }
 
-    async fn call(&self, row: &effects::Model) -> Result<(), Status> {
+    async fn call(&self, row: &Effect) -> Result<(), Status> {
         let tenant = TenantId::parse(&row.tenant).map_err(Status::invalid_argument)?;
-        let bad = |e: prost::DecodeError| Status::data_loss(format!("stored effect does not decode: {e}"));
-        let timeout = self.client.timeout;
+        let mut case = CaseServiceClient::new(self.case.clone());
         match Kind::parse(&row.kind) {
             Some(Kind::Notify) => {
-                let message = SendNotificationRequest::decode(row.payload.as_slice()).map_err(bad)?;
                 let mut client = NotificationServiceClient::new(self.notification.clone());
-                client
-                    .send_notification(as_service(request(&tenant, message, timeout), ServiceKind::Escalation))
-                    .await?;
+                client.send_notification(self.decoded::<SendNotificationRequest>(&tenant, row)?).await?;
             }
             Some(Kind::Record) => {
-                let message = RecordEscalationRequest::decode(row.payload.as_slice()).map_err(bad)?;
-                let mut client = CaseServiceClient::new(self.case.clone());
-                client
-                    .record_escalation(as_service(request(&tenant, message, timeout), ServiceKind::Escalation))
-                    .await?;
+                case.record_escalation(self.decoded::<RecordEscalationRequest>(&tenant, row)?).await?;
             }
             Some(Kind::Task) => {
-                let message = CreateTaskRequest::decode(row.payload.as_slice()).map_err(bad)?;
-                let mut client = CaseServiceClient::new(self.case.clone());
-                client.create_task(as_service(request(&tenant, message, timeout), ServiceKind::Escalation)).await?;
+                case.create_task(self.decoded::<CreateTaskRequest>(&tenant, row)?).await?;
             }
             Some(Kind::Sla) => {
-                let message = RecordSlaStatusRequest::decode(row.payload.as_slice()).map_err(bad)?;
-                let mut client = CaseServiceClient::new(self.case.clone());
-                client
-                    .record_sla_status(as_service(request(&tenant, message, timeout), ServiceKind::Escalation))
-                    .await?;
+                case.record_sla_status(self.decoded::<RecordSlaStatusRequest>(&tenant, row)?).await?;
             }
             None => return Err(Status::data_loss(format!("unknown effect kind {}", row.kind))),
         }
         Ok(())
+    }
+}
+
+impl Deliverer {
+    /// The stored request of `row`, as a call of `tenant`'s.
+    fn decoded<T: Message + Default>(&self, tenant: &TenantId, row: &Effect) -> Result<Request<T>, Status> {
+        let message = T::decode(row.payload.as_slice())
+            .map_err(|e| Status::data_loss(format!("stored effect does not decode: {e}")))?;
+        Ok(as_service(request(tenant, message, self.client.timeout), ServiceKind::Escalation))
     }
 }
 
@@ -149,16 +146,4 @@ fn permanent(status: &Status) -> bool {
             | Code::AlreadyExists
             | Code::DataLoss
     )
-}
-
-fn delay(attempts: i32) -> Duration {
-    let base = Duration::from_millis(250).saturating_mul(1u32 << attempts.clamp(0, 16) as u32).min(MAX_DELAY);
-    let jitter = rand_fraction();
-    base.mul_f64(0.5 + jitter / 2.0)
-}
-
-fn rand_fraction() -> f64 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    f64::from(nanos % 1000) / 1000.0
 }

@@ -6,27 +6,27 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 use prost_types::value::Kind as ValueKind;
+use redress_kit::db::Txn;
 use redress_proto::case::v1::{CreateTaskRequest, EscalationRecord, RecordEscalationRequest, Task, TaskKind};
-use redress_proto::common::v1::{SlaClockKind, StaffRole};
+use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::{Escalation, EscalationReason, StaffMember};
 use redress_proto::notification::v1::{
     Notification, NotificationChannel, Priority, Recipient, SendNotificationRequest, TemplateContent, notification,
     recipient,
 };
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
+use crate::domain::escalation::clock_name;
+use crate::domain::time::proto_time;
 use crate::error::Error;
+use crate::store::TimedCase;
 use crate::store::directory::{member, with_role};
 use crate::store::effects::{Kind, enqueue};
-use crate::store::entities::{escalations, timed_cases};
-use crate::store::{datetime, proto_time};
 
 /// An escalation to fire.
 pub struct Alert<'a> {
     /// The case.
-    pub case: &'a timed_cases::Model,
+    pub case: &'a TimedCase,
     /// The clock, or 0 for an unhappy customer or a manual escalation.
     pub clock: i32,
     /// The level reached.
@@ -62,26 +62,14 @@ fn staff_id(member: &StaffMember) -> &str {
     member.name.rsplit('/').next().unwrap_or_default()
 }
 
-fn clock_name(clock: i32) -> String {
-    SlaClockKind::try_from(clock)
-        .ok()
-        .filter(|c| *c != SlaClockKind::Unspecified)
-        .map(|c| c.as_str_name().trim_start_matches("SLA_CLOCK_KIND_").to_lowercase().replace('_', " "))
-        .unwrap_or_else(|| "none".into())
-}
-
-/// Records the escalation and owes its effects, in `db` (a transaction). `None` when the key
-/// was used before: nothing more happens.
-pub async fn escalate(
-    db: &impl ConnectionTrait,
-    alert: Alert<'_>,
-    now: jiff::Timestamp,
-) -> Result<Option<Escalation>, Error> {
+/// Records the escalation and owes its effects, in `db`. `None` when the key was used before:
+/// nothing more happens.
+pub async fn escalate(db: &Txn, alert: Alert<'_>, now: jiff::Timestamp) -> Result<Option<Escalation>, Error> {
     let case = alert.case;
     let tenant = case.tenant.as_str();
     let owner = if case.owner.is_empty() { None } else { member(db, tenant, &case.owner).await? };
     let region = owner.as_ref().map(|o| o.region.clone()).unwrap_or_default();
-    let told = crate::who::decide(db, &alert, owner.as_ref(), &region).await?;
+    let told = super::who::decide(db, &alert, owner.as_ref(), &region).await?;
     let recipients = told.staff;
 
     let id = Uuid::now_v7();
@@ -102,20 +90,7 @@ pub async fn escalate(
         acknowledgement_note: String::new(),
         notified_because: told.because,
     };
-    let row = escalations::ActiveModel {
-        id: Set(id),
-        tenant: Set(tenant.into()),
-        case_id: Set(case.case_id),
-        escalation_key: Set(alert.key.clone()),
-        clock: Set(alert.clock),
-        level: Set(alert.level),
-        acknowledged: Set(false),
-        escalate_time: Set(datetime(now)),
-        document: Set(escalation.encode_to_vec()),
-    };
-    let key = [escalations::Column::Tenant, escalations::Column::EscalationKey];
-    let inserted = escalations::Entity::insert(row).on_conflict_do_nothing_on(key).exec_without_returning(db).await?;
-    if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+    if !crate::store::escalations::insert(db, tenant, id, case.case_id, &alert.key, now, &escalation).await? {
         return Ok(None);
     }
 

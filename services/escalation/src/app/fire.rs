@@ -14,23 +14,22 @@ use std::time::Duration;
 use futures::StreamExt;
 use redress_kit::ServiceKind;
 use redress_kit::client::{TracedChannel, as_service, request};
+use redress_kit::db::begin_write;
 use redress_kit::tenant::TenantId;
 use redress_proto::case::v1::GetCaseRequest;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
-use redress_proto::common::v1::SlaClockKind;
-use redress_proto::escalation::v1::{EscalationReason, EscalationTrigger};
-use sea_orm::EntityTrait;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::escalate::{Alert, escalate};
+use super::timing::{Plan, Timing, report, save_clock};
+use crate::domain::clock::Clock;
+use crate::domain::escalation::step_reason;
 use crate::domain::policy::Step;
 use crate::error::Error;
-use crate::escalate::{Alert, escalate};
-use crate::store::entities::{clocks, timed_cases};
-use crate::store::{Store, Timing, clock_of, timed_case, timed_cases_in};
+use crate::store::{Store, TimedCase, cases};
 use crate::timers::health::Health;
 use crate::timers::{Claimed, TimerIndex, TimerKey};
-use crate::timing::{Plan, report, save_clock};
 
 /// Cases read from the case service at once while firing.
 const READS_IN_FLIGHT: usize = 32;
@@ -51,7 +50,7 @@ impl CaseReader {
         Self { channel, timeout }
     }
 
-    async fn read(&self, case: &timed_cases::Model) -> Option<Current> {
+    async fn read(&self, case: &TimedCase) -> Option<Current> {
         let tenant = TenantId::parse(&case.tenant).ok()?;
         let mut client = CaseServiceClient::new(self.channel.clone());
         let req = as_service(
@@ -101,7 +100,7 @@ impl Firer {
         let Some(reader) = &self.cases else { return HashMap::new() };
         let ids: BTreeSet<Uuid> =
             claimed.iter().filter_map(|c| TimerKey::decode(&c.member)).map(|k| k.case_id).collect();
-        let cases = match timed_cases_in(&self.store.db, ids.into_iter().collect()).await {
+        let cases = match self.store.timed_cases_in(ids.into_iter().collect()).await {
             Ok(cases) => cases,
             Err(e) => {
                 tracing::warn!(error = %e, "reading timed cases failed; firing on the facts last seen");
@@ -143,8 +142,7 @@ impl Firer {
             match result {
                 Ok(()) => {
                     done.push(member);
-                    plan.schedule.extend(planned.schedule);
-                    plan.cancel.extend(planned.cancel);
+                    plan.merge(planned);
                 }
                 Err(e) => tracing::warn!(error = %e, "firing a clock failed; it will be retried"),
             }
@@ -181,72 +179,44 @@ impl Firer {
     async fn fire_one(&self, item: &Claimed, current: Option<&Current>, plan: &mut Plan) -> Result<(), Error> {
         let Some(key) = TimerKey::decode(&item.member) else { return Ok(()) };
         let _turn = self.store.turn().await;
-        let txn = redress_kit::db::begin_write(&self.store.db).await?;
-        let Some(row) = clocks::Entity::find_by_id((key.case_id, i32::from(key.clock))).one(&txn).await? else {
+        let txn = begin_write(self.store.db()).await?;
+        let Some(mut clock) = cases::clock(&txn, key.case_id, i32::from(key.clock)).await? else {
             return Ok(());
         };
-        if row.generation as u32 != key.generation {
+        if clock.generation as u32 != key.generation {
             return Ok(());
         }
-        let Some(mut case) = timed_case(&txn, key.case_id).await? else { return Ok(()) };
+        let Some(mut case) = cases::timed_case(&txn, key.case_id).await? else { return Ok(()) };
         if let Some(current) = current {
             case.owner.clone_from(&current.owner);
             case.team.clone_from(&current.team);
         }
         let timing = Timing::of(case)?;
-        let mut clock = clock_of(&row);
+        let generation = Some(clock.generation);
         let was_breached = clock.breached();
         let now = jiff::Timestamp::now();
         let steps = clock.take_due(&timing.calendar, &timing.ladder, now);
-        if steps.is_empty() && was_breached == clock.breached() {
-            // Early or already handled: just plan the next deadline again.
-            save_clock(&txn, &timing, &clock, Some(row.generation), plan).await?;
-            txn.commit().await?;
-            return Ok(());
-        }
+        // Early or already handled when nothing is due: just plan the next deadline again.
         for step in &steps {
             escalate(&txn, alert(&timing, &clock, step), now).await?;
         }
         if !was_breached && clock.breached() {
             report(&txn, &timing, &clock, "breached").await?;
         }
-        save_clock(&txn, &timing, &clock, Some(row.generation), plan).await?;
+        save_clock(&txn, &timing, &clock, generation, plan).await?;
         txn.commit().await?;
         Ok(())
     }
 }
 
-fn alert<'a>(timing: &'a Timing, clock: &crate::domain::clock::Clock, step: &Step) -> Alert<'a> {
-    let name = SlaClockKind::try_from(clock.kind)
-        .map(|c| c.as_str_name().trim_start_matches("SLA_CLOCK_KIND_").to_lowercase().replace('_', " "))
-        .unwrap_or_default();
-    let minutes = |d: std::time::Duration| {
-        let m = d.as_secs() / 60;
-        if m >= 60 { format!("{}h {:02}m", m / 60, m % 60) } else { format!("{}m {:02}s", m, d.as_secs() % 60) }
-    };
-    let (reason, text) = match step.trigger {
-        EscalationTrigger::Warning => (
-            EscalationReason::SlaWarning,
-            format!(
-                "{name} at {}% of its target {}",
-                (clock.warning.as_secs_f64() / clock.target.as_secs_f64().max(1e-9) * 100.0).round(),
-                minutes(clock.target)
-            ),
-        ),
-        _ if step.delay.is_zero() => {
-            (EscalationReason::SlaBreach, format!("{name} breached: target {} passed", minutes(clock.target)))
-        }
-        _ => (
-            EscalationReason::SlaBreach,
-            format!("{name} breached {} ago: target {}", minutes(step.delay), minutes(clock.target)),
-        ),
-    };
+fn alert<'a>(timing: &'a Timing, clock: &Clock, step: &Step) -> Alert<'a> {
+    let (reason, reason_text) = step_reason(clock, step);
     Alert {
         case: &timing.case,
         clock: clock.kind,
         level: step.level,
         reason,
-        reason_text: text,
+        reason_text,
         roles: step.roles.clone(),
         notify_owner: step.notify_owner,
         creator: String::new(),

@@ -6,12 +6,13 @@ use std::sync::LazyLock;
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
+use redress_kit::db::Txn;
 use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::StaffMember;
-use sea_orm::ConnectionTrait;
 
+use super::escalate::Alert;
+use crate::domain::escalation::role_word;
 use crate::error::Error;
-use crate::escalate::Alert;
 use crate::store::directory::{in_team, with_role};
 
 /// Escalations that reached nobody, by reason (`redress_escalations_unreached_total`).
@@ -36,19 +37,9 @@ fn reachable(member: &StaffMember) -> bool {
     !member.email.is_empty() || !member.phone.is_empty()
 }
 
-/// A role in words: `StaffRole::TeamLead` → "team lead".
-pub fn role_word(role: StaffRole) -> String {
-    role.as_str_name().trim_start_matches("STAFF_ROLE_").to_lowercase().replace('_', " ")
-}
-
 /// Decides who `alert` tells: the owner (`owner`, the owner's directory entry if active) when
 /// its step says so, and the staff in its roles (found near the case's team and `region`).
-pub async fn decide(
-    db: &impl ConnectionTrait,
-    alert: &Alert<'_>,
-    owner: Option<&StaffMember>,
-    region: &str,
-) -> Result<Told, Error> {
+pub async fn decide(db: &Txn, alert: &Alert<'_>, owner: Option<&StaffMember>, region: &str) -> Result<Told, Error> {
     let case = alert.case;
     let (level, reason) = (alert.level, alert.reason);
     let tenant = case.tenant.as_str();

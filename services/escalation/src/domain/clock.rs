@@ -127,12 +127,14 @@ impl Clock {
 
     /// Pauses a running clock at `at`, keeping the business time used.
     pub fn pause(&mut self, calendar: &Calendar, at: Timestamp) -> bool {
-        if self.state != ClockState::Running {
-            return false;
-        }
+        self.state == ClockState::Running && self.halt(calendar, at, ClockState::Paused)
+    }
+
+    /// Folds the running segment into the time used at `at` and leaves the clock in `state`.
+    fn halt(&mut self, calendar: &Calendar, at: Timestamp, state: ClockState) -> bool {
         self.used = self.used_at(calendar, at);
         self.since = None;
-        self.state = ClockState::Paused;
+        self.state = state;
         self.generation += 1;
         true
     }
@@ -172,14 +174,14 @@ impl Clock {
 
     /// Stops the clock at `at` (the case closed).
     pub fn stop(&mut self, calendar: &Calendar, at: Timestamp) -> bool {
-        if !matches!(self.state, ClockState::Running | ClockState::Paused) {
-            return false;
-        }
-        self.used = self.used_at(calendar, at);
-        self.since = None;
-        self.state = ClockState::Stopped;
+        matches!(self.state, ClockState::Running | ClockState::Paused) && self.halt(calendar, at, ClockState::Stopped)
+    }
+
+    /// Acknowledging an escalation stops the ladder: no further level of this cycle fires, and
+    /// the deadlines planned for it are stale.
+    pub fn acknowledge(&mut self) {
+        self.acknowledged = true;
         self.generation += 1;
-        true
     }
 
     /// Starts a new cycle at `at`: nothing used, nothing fired.
@@ -259,7 +261,9 @@ mod tests {
         assert_eq!(late.breached_at, Some(t(100)));
         let mut acknowledged = Clock::start(1, Duration::from_secs(100), 75, t(0));
         acknowledged.take_due(&cal, &ladder, t(100));
-        acknowledged.acknowledged = true;
+        let generation = acknowledged.generation;
+        acknowledged.acknowledge();
+        assert_eq!(acknowledged.generation, generation + 1, "the planned deadlines are stale");
         assert_eq!(acknowledged.next_fire(&cal, &ladder), None);
         acknowledged.restart(t(200));
         assert_eq!(acknowledged.cycle, 2);

@@ -117,21 +117,9 @@ pub fn validate(prefix: &str, policy: &SlaPolicy, violations: &mut Invalid) {
         violations.add(format!("{prefix}.warning_threshold_percent"), "must be 1 to 99");
     }
     if let Some(c) = &policy.conditions {
-        for (i, s) in c.severities.iter().enumerate() {
-            if Severity::try_from(*s).map_or(true, |s| s == Severity::Unspecified) {
-                violations.add(format!("{prefix}.conditions.severities[{i}]"), format!("unknown value {s}"));
-            }
-        }
-        for (i, ch) in c.channels.iter().enumerate() {
-            if Channel::try_from(*ch).map_or(true, |c| c == Channel::Unspecified) {
-                violations.add(format!("{prefix}.conditions.channels[{i}]"), format!("unknown value {ch}"));
-            }
-        }
-        for (i, t) in c.customer_tiers.iter().enumerate() {
-            if CustomerTier::try_from(*t).map_or(true, |t| t == CustomerTier::Unspecified) {
-                violations.add(format!("{prefix}.conditions.customer_tiers[{i}]"), format!("unknown value {t}"));
-            }
-        }
+        known::<Severity>(violations, &format!("{prefix}.conditions.severities"), &c.severities, "value");
+        known::<Channel>(violations, &format!("{prefix}.conditions.channels"), &c.channels, "value");
+        known::<CustomerTier>(violations, &format!("{prefix}.conditions.customer_tiers"), &c.customer_tiers, "value");
     }
     let mut previous = 0;
     for (i, step) in policy.ladder.iter().enumerate() {
@@ -150,15 +138,56 @@ pub fn validate(prefix: &str, policy: &SlaPolicy, violations: &mut Invalid) {
             violations
                 .add(format!("{field}.notify_roles"), "a ladder level must name a role to alert (or notify_owner)");
         }
-        for (j, role) in step.notify_roles.iter().enumerate() {
-            if StaffRole::try_from(*role).map_or(true, |r| r == StaffRole::Unspecified) {
-                violations.add(format!("{field}.notify_roles[{j}]"), format!("unknown role {role}"));
-            }
+        known::<StaffRole>(violations, &format!("{field}.notify_roles"), &step.notify_roles, "role");
+    }
+    known::<StaffRole>(violations, &format!("{prefix}.unhappy_notify_roles"), &policy.unhappy_notify_roles, "role");
+}
+
+/// Records each of `values` (the list at `field`) that is not a known, specified `E`.
+fn known<E: TryFrom<i32> + Default + PartialEq>(violations: &mut Invalid, field: &str, values: &[i32], what: &str) {
+    for (i, value) in values.iter().enumerate() {
+        if E::try_from(*value).map_or(true, |e| e == E::default()) {
+            violations.add(format!("{field}[{i}]"), format!("unknown {what} {value}"));
         }
     }
-    for (i, role) in policy.unhappy_notify_roles.iter().enumerate() {
-        if StaffRole::try_from(*role).map_or(true, |r| r == StaffRole::Unspecified) {
-            violations.add(format!("{prefix}.unhappy_notify_roles[{i}]"), format!("unknown role {role}"));
+}
+
+/// The fields of a policy an update may name.
+pub const UPDATABLE: &[&str] = &[
+    "display_name",
+    "priority",
+    "conditions",
+    "first_response_target",
+    "next_update_target",
+    "resolution_target",
+    "warning_threshold_percent",
+    "calendar",
+    "ladder",
+    "unhappy_notify_roles",
+];
+
+/// Copies the fields named by `paths` (an update mask) from `given` into `policy`; every path
+/// that names no updatable field is a violation of `update_mask.paths[i]`.
+pub fn merge(policy: &mut SlaPolicy, given: &SlaPolicy, paths: &[String], violations: &mut Invalid) {
+    if paths.is_empty() {
+        violations.add("update_mask", format!("required: name the fields to change ({})", UPDATABLE.join(", ")));
+    }
+    for (i, path) in paths.iter().enumerate() {
+        match path.as_str() {
+            "display_name" => policy.display_name.clone_from(&given.display_name),
+            "priority" => policy.priority = given.priority,
+            "conditions" => policy.conditions.clone_from(&given.conditions),
+            "first_response_target" => policy.first_response_target = given.first_response_target,
+            "next_update_target" => policy.next_update_target = given.next_update_target,
+            "resolution_target" => policy.resolution_target = given.resolution_target,
+            "warning_threshold_percent" => policy.warning_threshold_percent = given.warning_threshold_percent,
+            "calendar" => policy.calendar.clone_from(&given.calendar),
+            "ladder" => policy.ladder.clone_from(&given.ladder),
+            "unhappy_notify_roles" => policy.unhappy_notify_roles.clone_from(&given.unhappy_notify_roles),
+            other => violations.add(
+                format!("update_mask.paths[{i}]"),
+                format!("{other:?} cannot be updated; updatable: {}", UPDATABLE.join(", ")),
+            ),
         }
     }
 }

@@ -1,22 +1,103 @@
 //! SLA policies, calendars and the staff directory.
 
 use prost::Message;
+use redress_kit::time::{now, timestamp};
 use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::{Calendar, SlaPolicy, StaffMember};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
 use uuid::Uuid;
 
+use super::Store;
 use super::entities::{calendars, sla_policies, staff};
-use super::{Store, now, proto_time};
 use crate::error::Error;
 
 fn decode<T: Message + Default>(bytes: &[u8], what: &str) -> Result<T, Error> {
     T::decode(bytes).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
 }
 
+/// A table of a tenant's documents, each created once per request id.
+trait Requested: EntityTrait {
+    /// The tenant column.
+    const TENANT: Self::Column;
+    /// The request id column.
+    const REQUEST: Self::Column;
+    /// The encoded document of a row.
+    fn document(row: &Self::Model) -> &[u8];
+}
+
+impl Requested for sla_policies::Entity {
+    const TENANT: sla_policies::Column = sla_policies::Column::Tenant;
+    const REQUEST: sla_policies::Column = sla_policies::Column::RequestId;
+    fn document(row: &sla_policies::Model) -> &[u8] {
+        &row.document
+    }
+}
+
+impl Requested for calendars::Entity {
+    const TENANT: calendars::Column = calendars::Column::Tenant;
+    const REQUEST: calendars::Column = calendars::Column::RequestId;
+    fn document(row: &calendars::Model) -> &[u8] {
+        &row.document
+    }
+}
+
+/// A new document's id and creation time, set on its resource name and times.
+struct Created {
+    id: String,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Created {
+    fn new() -> Self {
+        Self { id: Uuid::now_v7().to_string(), at: now() }
+    }
+
+    fn name(&self, tenant: &str, collection: &str) -> String {
+        format!("tenants/{tenant}/{collection}/{}", self.id)
+    }
+
+    fn time(&self) -> Option<prost_types::Timestamp> {
+        Some(timestamp(self.at))
+    }
+}
+
 impl Store {
+    /// The document `tenant` created with `request_id` in `E`, if any.
+    async fn by_request<E: Requested, T: Message + Default>(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        what: &str,
+    ) -> Result<Option<T>, Error> {
+        let row = E::find().filter(E::TENANT.eq(tenant)).filter(E::REQUEST.eq(request_id)).one(&self.db).await?;
+        row.map(|r| decode(E::document(&r), what)).transpose()
+    }
+
+    /// Inserts `row`, which holds `value`; when a concurrent create with the same request id
+    /// got there first, its document is returned instead.
+    async fn create_once<E: Requested, T: Message + Default>(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        what: &str,
+        row: impl ActiveModelTrait<Entity = E> + Send,
+        value: T,
+    ) -> Result<T, Error> {
+        let _turn = self.turn().await;
+        match E::insert(row).exec_without_returning(&self.db).await {
+            Ok(_) => Ok(value),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => self
+                .by_request::<E, T>(tenant, request_id, what)
+                .await?
+                .ok_or_else(|| Error::Corrupt(format!("{what} request vanished"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Creates a policy; a retry with the same request_id returns the first.
     pub async fn create_policy(
         &self,
@@ -24,42 +105,23 @@ impl Store {
         request_id: &str,
         mut policy: SlaPolicy,
     ) -> Result<SlaPolicy, Error> {
-        if let Some(existing) = sla_policies::Entity::find()
-            .filter(sla_policies::Column::Tenant.eq(tenant))
-            .filter(sla_policies::Column::RequestId.eq(request_id))
-            .one(&self.db)
-            .await?
-        {
-            return decode(&existing.document, "policy");
+        if let Some(existing) = self.by_request::<sla_policies::Entity, _>(tenant, request_id, "policy").await? {
+            return Ok(existing);
         }
-        let id = Uuid::now_v7().to_string();
-        let at = now();
-        policy.name = format!("tenants/{tenant}/slaPolicies/{id}");
-        policy.create_time = Some(proto_time(super::instant(at)));
+        let created = Created::new();
+        policy.name = created.name(tenant, "slaPolicies");
+        policy.create_time = created.time();
         policy.update_time = policy.create_time;
         let row = sla_policies::ActiveModel {
             tenant: Set(tenant.into()),
-            id: Set(id),
+            id: Set(created.id),
             priority: Set(policy.priority),
             request_id: Set(request_id.into()),
             document: Set(policy.encode_to_vec()),
-            create_time: Set(at),
-            update_time: Set(at),
+            create_time: Set(created.at),
+            update_time: Set(created.at),
         };
-        let _turn = self.turn().await;
-        match sla_policies::Entity::insert(row).exec_without_returning(&self.db).await {
-            Ok(_) => Ok(policy),
-            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-                let existing = sla_policies::Entity::find()
-                    .filter(sla_policies::Column::Tenant.eq(tenant))
-                    .filter(sla_policies::Column::RequestId.eq(request_id))
-                    .one(&self.db)
-                    .await?
-                    .ok_or_else(|| Error::Corrupt("policy request vanished".into()))?;
-                decode(&existing.document, "policy")
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.create_once(tenant, request_id, "policy", row, policy).await
     }
 
     /// A policy by id.
@@ -72,20 +134,14 @@ impl Store {
     }
 
     /// Every policy of a tenant, in priority order.
-    pub async fn policies(&self, db: &impl ConnectionTrait, tenant: &str) -> Result<Vec<SlaPolicy>, Error> {
-        let rows = sla_policies::Entity::find()
-            .filter(sla_policies::Column::Tenant.eq(tenant))
-            .order_by_asc(sla_policies::Column::Priority)
-            .order_by_asc(sla_policies::Column::Id)
-            .all(db)
-            .await?;
-        rows.iter().map(|r| decode(&r.document, "policy")).collect()
+    pub async fn policies(&self, tenant: &str) -> Result<Vec<SlaPolicy>, Error> {
+        policies(&self.db, tenant).await
     }
 
     /// Replaces a stored policy.
     pub async fn save_policy(&self, tenant: &str, id: &str, mut policy: SlaPolicy) -> Result<SlaPolicy, Error> {
         let at = now();
-        policy.update_time = Some(proto_time(super::instant(at)));
+        policy.update_time = Some(timestamp(at));
         let _turn = self.turn().await;
         let result = sla_policies::Entity::update_many()
             .col_expr(sla_policies::Column::Priority, policy.priority.into())
@@ -118,46 +174,27 @@ impl Store {
         request_id: &str,
         mut calendar: Calendar,
     ) -> Result<Calendar, Error> {
-        let find = || {
-            calendars::Entity::find()
-                .filter(calendars::Column::Tenant.eq(tenant))
-                .filter(calendars::Column::RequestId.eq(request_id))
-        };
-        if let Some(existing) = find().one(&self.db).await? {
-            return decode(&existing.document, "calendar");
+        if let Some(existing) = self.by_request::<calendars::Entity, _>(tenant, request_id, "calendar").await? {
+            return Ok(existing);
         }
-        let id = Uuid::now_v7().to_string();
-        let at = now();
-        calendar.name = format!("tenants/{tenant}/calendars/{id}");
-        calendar.create_time = Some(proto_time(super::instant(at)));
+        let created = Created::new();
+        calendar.name = created.name(tenant, "calendars");
+        calendar.create_time = created.time();
         calendar.update_time = calendar.create_time;
         let row = calendars::ActiveModel {
             tenant: Set(tenant.into()),
-            id: Set(id),
+            id: Set(created.id),
             request_id: Set(request_id.into()),
             document: Set(calendar.encode_to_vec()),
-            create_time: Set(at),
-            update_time: Set(at),
+            create_time: Set(created.at),
+            update_time: Set(created.at),
         };
-        let _turn = self.turn().await;
-        match calendars::Entity::insert(row).exec_without_returning(&self.db).await {
-            Ok(_) => Ok(calendar),
-            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-                let existing =
-                    find().one(&self.db).await?.ok_or_else(|| Error::Corrupt("calendar request vanished".into()))?;
-                decode(&existing.document, "calendar")
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.create_once(tenant, request_id, "calendar", row, calendar).await
     }
 
     /// A calendar by id.
-    pub async fn calendar(&self, db: &impl ConnectionTrait, tenant: &str, id: &str) -> Result<Calendar, Error> {
-        let row = calendars::Entity::find_by_id((tenant.to_string(), id.to_string()))
-            .one(db)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("tenants/{tenant}/calendars/{id}")))?;
-        decode(&row.document, "calendar")
+    pub async fn calendar(&self, tenant: &str, id: &str) -> Result<Calendar, Error> {
+        calendar(&self.db, tenant, id).await
     }
 
     /// A page of calendars after `after` (an id).
@@ -180,7 +217,7 @@ impl Store {
         mut member: StaffMember,
     ) -> Result<(StaffMember, bool), Error> {
         let existing = staff::Entity::find_by_id((tenant.to_string(), id.to_string())).one(&self.db).await?;
-        let at = proto_time(super::instant(now()));
+        let at = timestamp(now());
         member.create_time = match &existing {
             Some(row) => decode::<StaffMember>(&row.document, "staff")?.create_time,
             None => Some(at),
@@ -199,13 +236,9 @@ impl Store {
         staff::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([staff::Column::Tenant, staff::Column::Id])
-                    .update_columns([
-                        staff::Column::Role,
-                        staff::Column::Team,
-                        staff::Column::Region,
-                        staff::Column::Active,
-                        staff::Column::Document,
-                    ])
+                    .update_columns(
+                        staff::Column::iter().filter(|c| !matches!(c, staff::Column::Tenant | staff::Column::Id)),
+                    )
                     .to_owned(),
             )
             .exec_without_returning(&self.db)
@@ -237,6 +270,26 @@ impl Store {
         let rows = query.order_by_asc(staff::Column::Id).limit(limit).all(&self.db).await?;
         rows.iter().map(|r| Ok((r.id.clone(), decode(&r.document, "staff")?))).collect()
     }
+}
+
+/// Every policy of a tenant, in priority order.
+pub async fn policies(db: &impl ConnectionTrait, tenant: &str) -> Result<Vec<SlaPolicy>, Error> {
+    let rows = sla_policies::Entity::find()
+        .filter(sla_policies::Column::Tenant.eq(tenant))
+        .order_by_asc(sla_policies::Column::Priority)
+        .order_by_asc(sla_policies::Column::Id)
+        .all(db)
+        .await?;
+    rows.iter().map(|r| decode(&r.document, "policy")).collect()
+}
+
+/// A calendar by id.
+pub async fn calendar(db: &impl ConnectionTrait, tenant: &str, id: &str) -> Result<Calendar, Error> {
+    let row = calendars::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("tenants/{tenant}/calendars/{id}")))?;
+    decode(&row.document, "calendar")
 }
 
 /// One member of staff by id, if active.

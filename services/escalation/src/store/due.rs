@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use redress_kit::db::statement;
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 
-use super::Store;
+use super::{Store, postgres};
 use crate::error::Error;
 use crate::timers::{Claimed, TimerKey};
 
@@ -34,16 +35,12 @@ impl Store {
         limit: usize,
         visibility: Duration,
     ) -> Result<Vec<Claimed>, Error> {
-        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+        if !postgres(&self.db) {
             return Ok(Vec::new());
         }
         let hidden_until = now_ms.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
-        let statement = Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            CLAIM,
-            [now_ms.into(), (limit.max(1) as i64).into(), hidden_until.into()],
-        );
-        let rows = self.db.query_all_raw(statement).await?;
+        let values = [now_ms.into(), (limit.max(1) as i64).into(), hidden_until.into()];
+        let rows = self.db.query_all_raw(statement(DatabaseBackend::Postgres, CLAIM, values)).await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let case_id: uuid::Uuid = row.try_get_by_index(0)?;

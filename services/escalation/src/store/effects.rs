@@ -5,13 +5,20 @@
 
 use std::time::Duration;
 
+use prost::Message;
+use redress_kit::db::{begin_write, statement};
+use redress_kit::time::now;
+use redress_proto::notification::v1::{SendNotificationRequest, notification};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::effects;
-use super::{Store, now};
+use super::{Store, postgres};
 use crate::error::Error;
+
+/// A call owed, as stored.
+pub type Effect = effects::Model;
 
 /// What an effect calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,24 +81,23 @@ pub async fn enqueue(
 
 impl Store {
     /// Takes up to `limit` due effects, hiding them from other workers for `lease`.
-    pub async fn claim_effects(&self, limit: u64, lease: Duration) -> Result<Vec<effects::Model>, Error> {
+    pub async fn claim_effects(&self, limit: u64, lease: Duration) -> Result<Vec<Effect>, Error> {
         let _turn = self.turn().await;
-        let txn = redress_kit::db::begin_write(&self.db).await?;
+        let txn = begin_write(&self.db).await?;
         let at = now();
         let mut query = effects::Entity::find()
             .filter(effects::Column::Done.eq(false))
             .filter(effects::Column::NextAttempt.lte(at))
             .order_by_asc(effects::Column::NextAttempt)
             .limit(limit);
-        if txn.get_database_backend() == DatabaseBackend::Postgres {
+        if postgres(&txn) {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query.all(&txn).await?;
         if !rows.is_empty() {
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let until = at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
             effects::Entity::update_many()
-                .col_expr(effects::Column::NextAttempt, until.into())
+                .col_expr(effects::Column::NextAttempt, later(lease).into())
                 .filter(effects::Column::Id.is_in(ids))
                 .exec(&txn)
                 .await?;
@@ -100,30 +106,25 @@ impl Store {
         Ok(rows)
     }
 
-    /// Marks an effect delivered, or given up on with `error`.
-    pub async fn finish_effect(&self, id: i64, attempts: i32, error: &str) -> Result<(), Error> {
+    /// Records attempt number `attempts` of effect `id`: delivered, or given up on with
+    /// `error`, when `retry_after` is `None`; otherwise failed with `error`, to be tried again
+    /// after `retry_after`.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        attempts: i32,
+        retry_after: Option<Duration>,
+        error: &str,
+    ) -> Result<(), Error> {
         let _turn = self.turn().await;
-        effects::Entity::update_many()
-            .col_expr(effects::Column::Done, true.into())
+        let mut update = effects::Entity::update_many()
             .col_expr(effects::Column::Attempts, attempts.into())
-            .col_expr(effects::Column::LastError, error.into())
-            .filter(effects::Column::Id.eq(id))
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
-    /// Schedules another attempt after `delay`.
-    pub async fn retry_effect(&self, id: i64, attempts: i32, delay: Duration, error: &str) -> Result<(), Error> {
-        let _turn = self.turn().await;
-        let at = now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(30));
-        effects::Entity::update_many()
-            .col_expr(effects::Column::Attempts, attempts.into())
-            .col_expr(effects::Column::NextAttempt, at.into())
-            .col_expr(effects::Column::LastError, error.into())
-            .filter(effects::Column::Id.eq(id))
-            .exec(&self.db)
-            .await?;
+            .col_expr(effects::Column::LastError, error.into());
+        update = match retry_after {
+            Some(delay) => update.col_expr(effects::Column::NextAttempt, later(delay).into()),
+            None => update.col_expr(effects::Column::Done, true.into()),
+        };
+        update.filter(effects::Column::Id.eq(id)).exec(&self.db).await?;
         Ok(())
     }
 
@@ -142,21 +143,12 @@ impl Store {
 /// whose customer's personal data was erased (see `redress_kit::personal`). The other effects
 /// carry no personal data. Returns how many were rewritten.
 pub async fn erase_case(db: &impl ConnectionTrait, tenant: &str, case_name: &str) -> Result<usize, Error> {
-    use prost::Message;
-    use redress_proto::notification::v1::{SendNotificationRequest, notification};
-    use sea_orm::Statement;
-
-    let backend = db.get_database_backend();
     // Only rows whose payload names the case can be about it.
-    let text = match backend {
-        DatabaseBackend::Postgres => {
-            "SELECT * FROM effects WHERE tenant = $1 AND kind = $2 AND position($3::bytea in payload) > 0"
-        }
-        _ => "SELECT * FROM effects WHERE tenant = ? AND kind = ? AND instr(payload, ?) > 0",
-    };
+    let names = if postgres(db) { "position($3::bytea in payload) > 0" } else { "instr(payload, $3) > 0" };
+    let text = format!("SELECT * FROM effects WHERE tenant = $1 AND kind = $2 AND {names}");
     let values = [tenant.into(), Kind::Notify.name().into(), case_name.as_bytes().to_vec().into()];
     let rows =
-        effects::Entity::find().from_raw_sql(Statement::from_sql_and_values(backend, text, values)).all(db).await?;
+        effects::Entity::find().from_raw_sql(statement(db.get_database_backend(), &text, values)).all(db).await?;
     let mut rewritten = 0;
     for row in rows {
         let Ok(mut request) = SendNotificationRequest::decode(row.payload.as_slice()) else { continue };
@@ -176,4 +168,9 @@ pub async fn erase_case(db: &impl ConnectionTrait, tenant: &str, case_name: &str
         rewritten += 1;
     }
     Ok(rewritten)
+}
+
+/// The time `delay` from now, as the database keeps it.
+fn later(delay: Duration) -> chrono::DateTime<chrono::Utc> {
+    now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(30))
 }

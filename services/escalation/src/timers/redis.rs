@@ -152,6 +152,27 @@ impl RedisIndex {
         }
     }
 
+    /// Removes `members` from the sorted set `key` names for their shard, within `limit`.
+    async fn remove(
+        &self,
+        members: &[String],
+        key: impl Fn(usize) -> String,
+        limit: Duration,
+        what: &'static str,
+    ) -> anyhow::Result<()> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (shard, items) in Self::by_shard(members, |m| m.as_str()).into_iter().enumerate() {
+            if !items.is_empty() {
+                pipe.cmd("ZREM").arg(key(shard)).arg(items).ignore();
+            }
+        }
+        let mut connection = self.connection.clone();
+        within(limit, what, pipe.query_async::<()>(&mut connection)).await
+    }
+
     fn announce(&self, due: i64) {
         self.announced.send_replace(due);
     }
@@ -184,18 +205,7 @@ impl TimerIndex for RedisIndex {
     }
 
     async fn cancel(&self, members: &[String]) -> anyhow::Result<()> {
-        if members.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        for (shard, items) in Self::by_shard(members, |m| m.as_str()).into_iter().enumerate() {
-            if !items.is_empty() {
-                pipe.cmd("ZREM").arg(self.due_key(shard)).arg(items).ignore();
-            }
-        }
-        let mut connection = self.connection.clone();
-        within(WRITE_TIMEOUT, "cancelling timers", pipe.query_async::<()>(&mut connection)).await?;
-        Ok(())
+        self.remove(members, |shard| self.due_key(shard), WRITE_TIMEOUT, "cancelling timers").await
     }
 
     async fn claim(&self, now: i64, limit: usize, visibility: Duration) -> anyhow::Result<Vec<Claimed>> {
@@ -220,18 +230,7 @@ impl TimerIndex for RedisIndex {
     }
 
     async fn ack(&self, members: &[String]) -> anyhow::Result<()> {
-        if members.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        for (shard, items) in Self::by_shard(members, |m| m.as_str()).into_iter().enumerate() {
-            if !items.is_empty() {
-                pipe.cmd("ZREM").arg(self.inflight_key(shard)).arg(items).ignore();
-            }
-        }
-        let mut connection = self.connection.clone();
-        within(CALL_TIMEOUT, "acknowledging timers", pipe.query_async::<()>(&mut connection)).await?;
-        Ok(())
+        self.remove(members, |shard| self.inflight_key(shard), CALL_TIMEOUT, "acknowledging timers").await
     }
 
     async fn reap(&self, now: i64, limit: usize) -> anyhow::Result<usize> {

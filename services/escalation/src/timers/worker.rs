@@ -6,14 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::health::Health;
 use super::{Claimed, TimerIndex, TimerKey, now_ms};
 use crate::store::Store;
-use crate::store::entities::clocks;
 
 /// How workers claim.
 #[derive(Debug, Clone)]
@@ -40,7 +38,7 @@ pub trait Act: Send + Sync + 'static {
 }
 
 #[async_trait::async_trait]
-impl Act for crate::fire::Firer {
+impl Act for crate::app::fire::Firer {
     async fn act(&self, claimed: &[Claimed]) -> Vec<String> {
         self.fire(claimed).await
     }
@@ -174,25 +172,14 @@ pub async fn rebuild(store: &Store, index: &dyn TimerIndex) -> anyhow::Result<u6
     let mut after: Option<(uuid::Uuid, i32)> = None;
     let mut total = 0u64;
     loop {
-        let mut query = clocks::Entity::find().filter(clocks::Column::NextFire.is_not_null());
-        if let Some((case_id, kind)) = after {
-            query = query.filter(sea_orm::Condition::any().add(clocks::Column::CaseId.gt(case_id)).add(
-                sea_orm::Condition::all().add(clocks::Column::CaseId.eq(case_id)).add(clocks::Column::Kind.gt(kind)),
-            ));
-        }
-        let rows = query
-            .order_by_asc(clocks::Column::CaseId)
-            .order_by_asc(clocks::Column::Kind)
-            .limit(5000)
-            .all(&store.db)
-            .await?;
-        let Some(last) = rows.last() else { break };
+        let page = store.deadlines(after, 5000).await?;
+        let Some(last) = page.last() else { break };
         after = Some((last.case_id, last.kind));
-        let timers: Vec<(String, i64)> = rows
+        let timers: Vec<(String, i64)> = page
             .iter()
-            .filter_map(|r| {
-                let key = TimerKey { case_id: r.case_id, clock: r.kind as u8, generation: r.generation as u32 };
-                r.next_fire.map(|at| (key.encode(), at))
+            .map(|d| {
+                let key = TimerKey { case_id: d.case_id, clock: d.kind as u8, generation: d.generation as u32 };
+                (key.encode(), d.next_fire)
             })
             .collect();
         total += timers.len() as u64;
