@@ -60,7 +60,7 @@ impl Intake {
         let hash = request_hash(&prost::Message::encode_to_vec(complaint));
         let customer_id = complaint.customer.as_ref().map(|c| c.customer_id.as_str()).unwrap_or_default();
         // The tenant's rate-limit token is taken with the customer's lock (one round trip to
-        // Redis), or alone when there is no customer id and so no lock.
+        // the shared store), or alone when there is no customer id and so no lock.
         let lock = if customer_id.is_empty() {
             self.limiter.take(tenant).await?;
             None
