@@ -56,6 +56,14 @@ pub enum Error {
     Api(#[from] ApiError),
 }
 
+impl Error {
+    /// Whether the database refused a write because a unique key is taken: another call wrote
+    /// the same thing first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::Database(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))))
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {

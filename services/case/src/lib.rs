@@ -6,6 +6,7 @@
 //! [`Service::into_component`] mounts it beside the others in `redress up`.
 
 mod api;
+mod app;
 pub mod domain;
 pub mod error;
 pub mod migration;
@@ -49,19 +50,19 @@ redress_kit::service!(
 pub async fn build(options: Options) -> anyhow::Result<Service> {
     let db = options.common.database::<migration::Migrator>().await?;
     let max = options.common.server.max_message_bytes;
-    let store = Arc::new(store::Store::new(db.clone(), store::log::event_limit(max)).await?);
+    let app = Arc::new(app::App::new(store::Store::new(db.clone(), store::log::event_limit(max)).await?));
     let streams = CancellationToken::new();
-    let server = case_service_server::CaseServiceServer::new(api::CaseApi::new(store.clone(), streams.clone()))
+    let server = case_service_server::CaseServiceServer::new(api::CaseApi::new(app.clone(), streams.clone()))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     let mut component = Component::new(ServiceKind::Case, server)
         .task("event sequencer", {
-            let store = store.clone();
-            move |shutdown| store::log::run_sequencer(store, shutdown)
+            let app = app.clone();
+            move |shutdown| app::sequencer::run(app, shutdown)
         })
         .task("retention", {
-            let (store, interval) = (store.clone(), options.retention_interval);
-            move |shutdown| store::erase::run_retention(store, interval, shutdown)
+            let (app, interval) = (app.clone(), options.retention_interval);
+            move |shutdown| app::retention::run(app, interval, shutdown)
         })
         .task("event streams", move |shutdown| async move {
             shutdown.cancelled().await;
@@ -69,7 +70,7 @@ pub async fn build(options: Options) -> anyhow::Result<Service> {
             Ok(())
         });
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        let (db, log) = (db.clone(), store.log().clone());
+        let (db, log) = (db.clone(), app.store().log().clone());
         component = component.task("event listener", move |shutdown| store::log::run_listener(db, log, shutdown));
     }
     let component = with_database_check(component, &db);

@@ -4,10 +4,13 @@
 use redress_kit::error::Violations;
 use redress_kit::validate::{enum_value, is_currency_code, is_e164, is_email, text};
 use redress_proto::case::v1::{
-    Case, EscalationRecord, OfferDecision, OfferKind, ResolutionOffer, Satisfaction, SurveyScale, Task, TaskKind,
-    TimelineEntry, TimelineEntryKind, Visibility,
+    Case, CaseFilter, CaseStatus, EscalationRecord, OfferDecision, OfferKind, Playbook, ResolutionOffer, RootCause,
+    Satisfaction, SlaStatus, SurveyScale, Task, TaskKind, TimelineEntry, TimelineEntryKind, Visibility,
 };
 use redress_proto::common::v1::{Channel, Customer, CustomerTier, Money, Severity, SlaClockKind};
+
+use crate::domain::commands::UPDATABLE_PATHS;
+use crate::domain::playbook::{RULE_PATHS, refusal};
 
 /// The largest description accepted: 64 KiB.
 pub const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
@@ -15,6 +18,14 @@ pub const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
 pub const MAX_SUBJECT_CHARS: usize = 300;
 /// The most attachments on a case.
 pub const MAX_ATTACHMENTS: usize = 20;
+
+/// The value, or `None` after recording that `field` is required.
+fn required<'a, T>(v: &mut Violations, field: &str, value: Option<&'a T>) -> Option<&'a T> {
+    if value.is_none() {
+        v.add(field, "required");
+    }
+    value
+}
 
 fn long_text(v: &mut Violations, field: &str, value: &str, required: bool) {
     if value.trim().is_empty() {
@@ -133,8 +144,7 @@ pub fn money(v: &mut Violations, field: &str, money: &Money, positive: bool) {
 
 /// Checks a resolution offer.
 pub fn offer(v: &mut Violations, field: &str, offer: Option<&ResolutionOffer>) {
-    let Some(offer) = offer else {
-        v.add(field, "required");
+    let Some(offer) = required(v, field, offer) else {
         return;
     };
     let kind = enum_value::<OfferKind>(v, &format!("{field}.kind"), offer.kind, false);
@@ -159,8 +169,7 @@ pub const CLIENT_ENTRY_KINDS: &[TimelineEntryKind] = &[
 
 /// Checks a timeline entry given by a client.
 pub fn entry(v: &mut Violations, field: &str, entry: Option<&TimelineEntry>) {
-    let Some(entry) = entry else {
-        v.add(field, "required");
+    let Some(entry) = required(v, field, entry) else {
         return;
     };
     if let Some(kind) = enum_value::<TimelineEntryKind>(v, &format!("{field}.kind"), entry.kind, false)
@@ -177,8 +186,7 @@ pub fn entry(v: &mut Violations, field: &str, entry: Option<&TimelineEntry>) {
 
 /// Checks a task.
 pub fn task(v: &mut Violations, field: &str, task: Option<&Task>) {
-    let Some(task) = task else {
-        v.add(field, "required");
+    let Some(task) = required(v, field, task) else {
         return;
     };
     enum_value::<TaskKind>(v, &format!("{field}.kind"), task.kind, true);
@@ -202,8 +210,7 @@ pub fn decision(v: &mut Violations, field: &str, decision: i32, counter: Option<
 
 /// Checks an escalation record.
 pub fn escalation(v: &mut Violations, field: &str, record: Option<&EscalationRecord>) {
-    let Some(record) = record else {
-        v.add(field, "required");
+    let Some(record) = required(v, field, record) else {
         return;
     };
     if record.level < 1 {
@@ -218,8 +225,7 @@ pub fn escalation(v: &mut Violations, field: &str, record: Option<&EscalationRec
 
 /// Checks a satisfaction score against its scale.
 pub fn satisfaction(v: &mut Violations, field: &str, satisfaction: Option<&Satisfaction>) {
-    let Some(s) = satisfaction else {
-        v.add(field, "required");
+    let Some(s) = required(v, field, satisfaction) else {
         return;
     };
     match enum_value::<SurveyScale>(v, &format!("{field}.scale"), s.scale, false) {
@@ -240,4 +246,97 @@ pub fn page_size(v: &mut Violations, value: i32, default: u64) -> u64 {
             default
         }
     }
+}
+
+/// Starts the checks of a change request: its request_id (required or not) and, when the
+/// request carries one, the version the client read.
+pub fn change(request_id: &str, required: bool, expected_version: Option<i64>) -> Violations {
+    let mut v = Violations::new();
+    redress_kit::validate::request_id(&mut v, "request_id", request_id, required);
+    if let Some(version) = expected_version {
+        v.check(version < 0, "expected_version", "must not be negative");
+    }
+    v
+}
+
+/// Checks an UpdateCase mask: at least one path, each one UpdateCase may change.
+pub fn update_paths(v: &mut Violations, paths: &[String]) {
+    if paths.is_empty() {
+        v.add("update_mask", format!("required: name the fields to change ({})", UPDATABLE_PATHS.join(", ")));
+    }
+    for (i, path) in paths.iter().enumerate() {
+        if !UPDATABLE_PATHS.contains(&path.as_str()) {
+            v.add(
+                format!("update_mask.paths[{i}]"),
+                format!("{path:?} cannot be updated; updatable: {}", UPDATABLE_PATHS.join(", ")),
+            );
+        }
+    }
+}
+
+/// Checks an UpdatePlaybook request: at least one rule named, each a rule, each value one the
+/// rule may take.
+pub fn playbook_update(v: &mut Violations, given: &Playbook, paths: &[String]) {
+    v.check(paths.is_empty(), "update_mask", format!("required: name the rules to change ({})", RULE_PATHS.join(", ")));
+    for (i, path) in paths.iter().enumerate() {
+        if !RULE_PATHS.contains(&path.as_str()) {
+            v.add(
+                format!("update_mask.paths[{i}]"),
+                format!("{path:?} is not a playbook rule; rules: {}", RULE_PATHS.join(", ")),
+            );
+        } else if let Some((field, reason)) = refusal(path, given) {
+            v.add(field, reason);
+        }
+    }
+}
+
+/// Checks a ListCases filter: every status, severity and channel a known one.
+pub fn case_filter(v: &mut Violations, filter: &CaseFilter) {
+    for (i, s) in filter.statuses.iter().enumerate() {
+        enum_value::<CaseStatus>(v, &format!("filter.statuses[{i}]"), *s, false);
+    }
+    for (i, s) in filter.severities.iter().enumerate() {
+        enum_value::<Severity>(v, &format!("filter.severities[{i}]"), *s, false);
+    }
+    for (i, c) in filter.channels.iter().enumerate() {
+        enum_value::<Channel>(v, &format!("filter.channels[{i}]"), *c, false);
+    }
+}
+
+/// Checks what CloseCase records: the root cause, when given, and the prevention notes.
+pub fn closing(v: &mut Violations, root_cause: Option<&RootCause>, prevention_notes: &str) {
+    if let Some(cause) = root_cause {
+        text(v, "root_cause.category", &cause.category, 100, false);
+        text(v, "root_cause.notes", &cause.notes, MAX_DESCRIPTION_BYTES, false);
+    }
+    text(v, "prevention_notes", prevention_notes, MAX_DESCRIPTION_BYTES, false);
+}
+
+/// Checks an SLA clock's state as the escalation service reports it.
+pub fn sla_status(v: &mut Violations, field: &str, status: Option<&SlaStatus>) {
+    let Some(status) = required(v, field, status) else {
+        return;
+    };
+    enum_value::<SlaClockKind>(v, &format!("{field}.clock"), status.clock, false);
+    for (name, d) in [("target", &status.target), ("business_time_used", &status.business_time_used)] {
+        if d.as_ref().is_some_and(|d| d.seconds < 0 || d.nanos < 0) {
+            v.add(format!("{field}.{name}"), "must not be negative");
+        }
+    }
+}
+
+/// Checks whose data EraseCustomer erases: at least one of a CRM id, an email or a phone, each
+/// well formed (already trimmed), and why.
+pub fn erasure(v: &mut Violations, customer_id: &str, email: &str, phone: &str, reason: &str) {
+    if customer_id.is_empty() && email.is_empty() && phone.is_empty() {
+        v.add("customer_id", "at least one of customer_id, email or phone is required");
+    }
+    text(v, "customer_id", customer_id, 200, false);
+    v.check(!email.is_empty() && !is_email(email), "email", "not an email address");
+    v.check(
+        !phone.is_empty() && !is_e164(phone),
+        "phone",
+        "not a phone number in E.164 form (for example +447700900123)",
+    );
+    text(v, "reason", reason, 1000, true);
 }

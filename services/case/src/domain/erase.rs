@@ -9,8 +9,86 @@
 //! severity, unhappiness, owner and team, product and location, amounts, scores, the
 //! root-cause category, SLA clocks and escalations.
 
+use chrono::{DateTime, Utc};
+use redress_kit::TenantId;
 use redress_kit::personal::unquote;
-use redress_proto::case::v1::{Case, CaseEvent, ResolutionOffer, Task, TimelineEntry};
+use redress_kit::time::timestamp;
+use redress_proto::case::v1::{Case, CaseEvent, Erasure, ErasureTrigger, ResolutionOffer, Task, TimelineEntry};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Actor, case_name};
+
+/// Whose cases an erasure covers.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// A customer, by any of their identifiers (empty ones are ignored).
+    Customer {
+        /// The CRM id.
+        customer_id: String,
+        /// The email address, matched without regard to case.
+        email: String,
+        /// The phone number.
+        phone: String,
+    },
+    /// One case (retention).
+    Case(Uuid),
+}
+
+/// An erasure to carry out.
+#[derive(Debug, Clone)]
+pub struct EraseRequest {
+    /// Whose data.
+    pub subject: Subject,
+    /// Why.
+    pub reason: String,
+    /// The idempotency key.
+    pub request_id: String,
+}
+
+/// The hex SHA-256 of the tenant and a customer's identifiers, one per line.
+pub fn subject_digest(tenant: &TenantId, customer_id: &str, email: &str, phone: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [tenant.as_str(), customer_id, &email.to_lowercase(), phone] {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The erasure's resource name.
+pub fn erasure_name(tenant: &TenantId, id: Uuid) -> String {
+    format!("tenants/{tenant}/erasures/{id}")
+}
+
+/// The audit record of the erasure `id` that `request` asked of `requester` and that covers
+/// the cases `ids`: who, when, why and which cases, and of a customer only their CRM id and a
+/// digest of their identifiers.
+pub fn record(
+    tenant: &TenantId,
+    id: Uuid,
+    request: &EraseRequest,
+    requester: &Actor,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Erasure {
+    let (trigger, customer_id, digest) = match &request.subject {
+        Subject::Customer { customer_id, email, phone } => {
+            (ErasureTrigger::Request, customer_id.clone(), subject_digest(tenant, customer_id, email, phone))
+        }
+        Subject::Case(_) => (ErasureTrigger::Retention, String::new(), String::new()),
+    };
+    Erasure {
+        name: erasure_name(tenant, id),
+        trigger: trigger as i32,
+        customer_id,
+        subject_digest: digest,
+        reason: request.reason.clone(),
+        requester: requester.id.clone(),
+        cases: ids.iter().map(|case| case_name(tenant, *case)).collect(),
+        erase_time: Some(timestamp(now)),
+    }
+}
 
 /// What erased free text reads as.
 pub const ERASED: &str = redress_kit::personal::ERASED;

@@ -74,11 +74,6 @@ pub fn allowed_rpcs(status: CaseStatus) -> Vec<&'static str> {
     names
 }
 
-/// Whether `status` counts as open (not yet resolved or closed).
-pub fn is_open(status: CaseStatus) -> bool {
-    !matches!(status, CaseStatus::Resolved | CaseStatus::Closed | CaseStatus::Unspecified)
-}
-
 /// Every (from, to) pair a successful command may produce, including staying put.
 pub fn is_edge(from: CaseStatus, to: CaseStatus) -> bool {
     use CaseStatus::*;

@@ -13,7 +13,14 @@ pub use commands::{Change, Command, apply, open};
 pub use machine::Move;
 pub use playbook::Rules;
 
+use redress_kit::TenantId;
 use redress_proto::case::v1::CaseStatus;
+use uuid::Uuid;
+
+/// The case's resource name.
+pub fn case_name(tenant: &TenantId, id: Uuid) -> String {
+    format!("tenants/{tenant}/cases/{id}")
+}
 
 /// Who performs a command.
 #[derive(Debug, Clone, PartialEq, Eq)]

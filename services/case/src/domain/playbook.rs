@@ -76,3 +76,56 @@ impl Rules {
         }
     }
 }
+
+/// The rules UpdatePlaybook may change, by field path.
+pub const RULE_PATHS: &[&str] = &[
+    "require_apology_when_unhappy",
+    "owner_only_moves",
+    "open_tasks_block_resolution",
+    "require_offer_or_fix_to_resolve",
+    "require_root_cause_to_close",
+    "reopen_window",
+    "retention",
+];
+
+/// Why the value `given` holds for the rule at `path` cannot be set, as the field and the
+/// reason; `None` when it can. Paths outside [`RULE_PATHS`] are not judged here.
+pub fn refusal(path: &str, given: &Playbook) -> Option<(&'static str, &'static str)> {
+    match path {
+        "reopen_window" => match given.reopen_window.and_then(|d| Duration::try_from(d).ok()) {
+            Some(window) if !window.is_zero() => None,
+            _ => Some(("playbook.reopen_window", "must be a positive duration")),
+        },
+        "retention" => match given.retention.map(Duration::try_from) {
+            None => None,
+            Some(Ok(period)) if period.is_zero() || period >= MIN_RETENTION => None,
+            Some(_) => Some(("playbook.retention", "must be at least one hour, or unset to keep data until erased")),
+        },
+        _ => None,
+    }
+}
+
+/// `current` with the rules named by `paths` taken from `given` (which passed [`refusal`]),
+/// made complete through [`Rules`] and named for `tenant`. A zero retention period unsets it.
+pub fn merge(mut current: Playbook, given: &Playbook, paths: &[String], tenant: &str) -> Playbook {
+    for path in paths {
+        match path.as_str() {
+            "require_apology_when_unhappy" => current.require_apology_when_unhappy = given.require_apology_when_unhappy,
+            "owner_only_moves" => current.owner_only_moves = given.owner_only_moves,
+            "open_tasks_block_resolution" => current.open_tasks_block_resolution = given.open_tasks_block_resolution,
+            "require_offer_or_fix_to_resolve" => {
+                current.require_offer_or_fix_to_resolve = given.require_offer_or_fix_to_resolve
+            }
+            "require_root_cause_to_close" => current.require_root_cause_to_close = given.require_root_cause_to_close,
+            "reopen_window" => current.reopen_window = given.reopen_window,
+            "retention" => {
+                current.retention = match given.retention.map(Duration::try_from) {
+                    Some(Ok(period)) if !period.is_zero() => given.retention,
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    Rules::from_playbook(&current).to_playbook(tenant)
+}

@@ -3,14 +3,10 @@
 //! round trip and atomic on its own. The request insert gates the rest: when the request_id is
 //! already recorded, nothing is written.
 
-use chrono::{DateTime, Utc};
 use prost::Message;
-use redress_kit::TenantId;
-use redress_proto::case::v1::{Case, CaseEvent};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
-use uuid::Uuid;
 
-use crate::domain::Change;
+use super::NewCase;
 
 const INSERT_CASE: &str = r#"
 WITH req AS (
@@ -32,17 +28,8 @@ SELECT NULL, $1, id, $19, $5, $20 FROM c
 "#;
 
 /// Writes a new case; false when the request_id was already recorded (nothing is written).
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_case(
-    db: &DatabaseConnection,
-    tenant: &TenantId,
-    request_id: &str,
-    id: Uuid,
-    case: &Case,
-    change: &Change,
-    event: &CaseEvent,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+pub async fn insert_case(db: &DatabaseConnection, new: &NewCase<'_>) -> Result<bool, DbErr> {
+    let NewCase { tenant, request_id, id, case, change, event, now } = *new;
     let values: Vec<Value> = vec![
         tenant.as_str().into(),
         request_id.into(),

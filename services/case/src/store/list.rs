@@ -2,13 +2,14 @@
 
 use chrono::DateTime;
 use redress_kit::TenantId;
+use redress_kit::time::from_timestamp;
 use redress_proto::case::v1::{Case, CaseFilter, CaseOrderBy};
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 
+use super::cases::decode_case;
 use super::entities::cases;
-use super::{Store, decode_case, page};
-use crate::domain;
+use super::{Store, page};
 use crate::error::Error;
 
 /// A page of cases and where the next starts.
@@ -51,58 +52,36 @@ impl Store {
             }
             query = query.filter(seen);
         }
-        if !filter.statuses.is_empty() {
-            query = query.filter(C::Status.is_in(filter.statuses.clone()));
+        for (column, values) in
+            [(C::Status, &filter.statuses), (C::Severity, &filter.severities), (C::Channel, &filter.channels)]
+        {
+            if !values.is_empty() {
+                query = query.filter(column.is_in(values.iter().copied()));
+            }
         }
-        if !filter.owner.is_empty() {
-            query = query.filter(C::Owner.eq(filter.owner.as_str()));
-        }
-        if !filter.team.is_empty() {
-            query = query.filter(C::Team.eq(filter.team.as_str()));
-        }
-        if !filter.category.is_empty() {
-            query = query.filter(C::Category.eq(filter.category.as_str()));
-        }
-        if !filter.severities.is_empty() {
-            query = query.filter(C::Severity.is_in(filter.severities.clone()));
-        }
-        if !filter.channels.is_empty() {
-            query = query.filter(C::Channel.is_in(filter.channels.clone()));
-        }
-        if !filter.customer_id.is_empty() {
-            query = query.filter(C::CustomerId.eq(filter.customer_id.as_str()));
+        for (column, value) in [
+            (C::Owner, &filter.owner),
+            (C::Team, &filter.team),
+            (C::Category, &filter.category),
+            (C::CustomerId, &filter.customer_id),
+        ] {
+            if !value.is_empty() {
+                query = query.filter(column.eq(value.as_str()));
+            }
         }
         if let Some(unhappy) = filter.unhappy {
             query = query.filter(C::Unhappy.eq(unhappy));
         }
         if let Some(range) = &filter.create_time {
-            if let Some(start) = range.start_time.as_ref().and_then(domain::commands::from_timestamp) {
+            if let Some(start) = range.start_time.as_ref().and_then(from_timestamp) {
                 query = query.filter(C::CreateTime.gte(start));
             }
-            if let Some(end) = range.end_time.as_ref().and_then(domain::commands::from_timestamp) {
+            if let Some(end) = range.end_time.as_ref().and_then(from_timestamp) {
                 query = query.filter(C::CreateTime.lt(end));
             }
         }
         let time_of = |micros: i64| DateTime::from_timestamp_micros(micros).unwrap_or_default();
         query = match order {
-            CaseOrderBy::CreateTimeAsc => {
-                if let Some(key) = after {
-                    let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any().add(C::CreateTime.gt(t)).add(C::CreateTime.eq(t).and(C::Id.gt(key.id))),
-                    );
-                }
-                query.order_by_asc(C::CreateTime).order_by_asc(C::Id)
-            }
-            CaseOrderBy::UpdateTimeDesc => {
-                if let Some(key) = after {
-                    let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any().add(C::UpdateTime.lt(t)).add(C::UpdateTime.eq(t).and(C::Id.lt(key.id))),
-                    );
-                }
-                query.order_by_desc(C::UpdateTime).order_by_desc(C::Id)
-            }
             CaseOrderBy::SeverityDesc => {
                 if let Some(key) = after {
                     let t = time_of(key.time_micros);
@@ -115,14 +94,21 @@ impl Store {
                 }
                 query.order_by_desc(C::Severity).order_by_desc(C::CreateTime).order_by_desc(C::Id)
             }
-            CaseOrderBy::CreateTimeDesc | CaseOrderBy::Unspecified => {
+            _ => {
+                let (time, direction) = match order {
+                    CaseOrderBy::CreateTimeAsc => (C::CreateTime, Order::Asc),
+                    CaseOrderBy::UpdateTimeDesc => (C::UpdateTime, Order::Desc),
+                    _ => (C::CreateTime, Order::Desc),
+                };
                 if let Some(key) = after {
                     let t = time_of(key.time_micros);
-                    query = query.filter(
-                        Condition::any().add(C::CreateTime.lt(t)).add(C::CreateTime.eq(t).and(C::Id.lt(key.id))),
-                    );
+                    let (later, next_id) = match direction {
+                        Order::Asc => (time.gt(t), C::Id.gt(key.id)),
+                        _ => (time.lt(t), C::Id.lt(key.id)),
+                    };
+                    query = query.filter(Condition::any().add(later).add(time.eq(t).and(next_id)));
                 }
-                query.order_by_desc(C::CreateTime).order_by_desc(C::Id)
+                query.order_by(time, direction.clone()).order_by(C::Id, direction)
             }
         };
         let rows = query.limit(limit + 1).all(&self.db).await?;

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prost::Message;
+use redress_kit::db::statement;
 use redress_proto::case::v1::CaseEvent;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult, Statement, Value};
 use tokio::sync::{Notify, watch};
@@ -33,8 +34,8 @@ use tokio_util::sync::CancellationToken;
 pub const CHANNEL: &str = "redress_case_sequenced";
 /// The advisory lock that lets one sequencer number at a time.
 const SEQUENCER_LOCK: i64 = 0x7265_6472_6573_7331;
-/// The most events numbered in one pass.
-const BATCH: i64 = 10_000;
+/// The most events numbered in one pass: a pass that numbers this many leaves more to number.
+pub const BATCH: u64 = 10_000;
 /// How long after an id existed a pass may search above it.
 pub const FLOOR_LAG: Duration = Duration::from_secs(2);
 /// The least time from the start of one pass to the start of the next: under load, one pass
@@ -102,6 +103,12 @@ impl Log {
     /// Tells the sequencer that events were committed.
     pub fn written(&self) {
         self.wake.notify_one();
+    }
+
+    /// Waits until a writer says events were committed (at once if one said so since the last
+    /// wait).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
     }
 
     /// Follows the head of the log.
@@ -191,39 +198,6 @@ async fn sequence_pass_at(db: &DatabaseConnection, log: &Log, now: Instant) -> R
     log.floor().saw(now, top);
     log.advance(head);
     Ok(numbered)
-}
-
-/// Runs the sequencer until `shutdown`: woken by writers, and once a second in case a wake-up
-/// was lost (a writer in another process, a failed pass).
-pub async fn run_sequencer(store: Arc<super::Store>, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let log = store.log().clone();
-    let mut failures = 0u32;
-    loop {
-        let started = Instant::now();
-        match store.sequence().await {
-            Ok(n) if n as i64 == BATCH => continue,
-            Ok(_) => failures = 0,
-            Err(e) => {
-                failures += 1;
-                tracing::warn!(error = %e, failures, "sequencing events failed");
-                let pause = Duration::from_millis(50 * u64::from(failures.min(20)));
-                tokio::select! {
-                    () = shutdown.cancelled() => return Ok(()),
-                    () = tokio::time::sleep(pause) => continue,
-                }
-            }
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            () = log.wake.notified() => {}
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-        // Writers committing while a pass runs are numbered together by the next one.
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            () = tokio::time::sleep_until(started + PASS_GAP) => {}
-        }
-    }
 }
 
 /// Follows other replicas' sequencers through PostgreSQL `LISTEN`, until `shutdown`.
@@ -331,11 +305,10 @@ pub async fn read(
 ) -> Result<Page, DbErr> {
     let backend = db.get_database_backend();
     let mut values: Vec<Value> = vec![after.into(), upto.into()];
-    let mut filter =
-        format!("FROM events WHERE sequence > {} AND sequence <= {}", placeholder(backend, 1), placeholder(backend, 2));
+    let mut filter = String::from("FROM events WHERE sequence > $1 AND sequence <= $2");
     if let Some(tenant) = tenant {
         values.push(tenant.into());
-        filter.push_str(&format!(" AND tenant = {}", placeholder(backend, values.len())));
+        filter.push_str(" AND tenant = $3");
     }
     if !types.is_empty() {
         let list: Vec<String> = types.iter().map(|t| t.to_string()).collect();
@@ -343,8 +316,7 @@ pub async fn read(
     }
     let sizes =
         format!("SELECT sequence, CAST(LENGTH(payload) AS BIGINT) AS size {filter} ORDER BY sequence LIMIT {limit}");
-    let sizes =
-        EventSize::find_by_statement(Statement::from_sql_and_values(backend, sizes, values.clone())).all(db).await?;
+    let sizes = EventSize::find_by_statement(statement(backend, &sizes, values.clone())).all(db).await?;
     let lengths: Vec<i64> = sizes.iter().map(|s| s.size).collect();
     let take = fitting(&lengths, bytes);
     let Some(last) = take.checked_sub(1).map(|i| sizes[i].sequence) else {
@@ -354,7 +326,7 @@ pub async fn read(
     // The range is numbered and committed: the same filter up to `last` finds the same events.
     values[1] = last.into();
     let sql = format!("SELECT sequence, payload {filter} ORDER BY sequence");
-    let rows = EventRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?;
+    let rows = EventRow::find_by_statement(statement(backend, &sql, values)).all(db).await?;
     let events = rows
         .into_iter()
         .map(|row| {
@@ -365,13 +337,6 @@ pub async fn read(
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
     Ok(Page { events, more })
-}
-
-fn placeholder(backend: DatabaseBackend, n: usize) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => "?".to_string(),
-    }
 }
 
 #[cfg(test)]
