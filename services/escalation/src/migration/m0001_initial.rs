@@ -1,19 +1,13 @@
 //! Policies, calendars, the staff directory, the cases being timed, their clocks, escalations
 //! and the outbox of effects on other services.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
-/// The first schema.
+/// The first schema, named after this file: `m0001_initial`.
+#[derive(DeriveMigrationName)]
 pub struct Migration;
 
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m0001_initial"
-    }
-}
-
-/// The schema, written for PostgreSQL; `sqlite` rewrites the few types that differ.
+/// The schema, written for PostgreSQL; [`sqlite`] rewrites the few types that differ.
 const SCHEMA: &str = r#"
 CREATE TABLE sla_policies (
     tenant TEXT NOT NULL,
@@ -110,8 +104,9 @@ CREATE UNIQUE INDEX effects_request ON effects (tenant, kind, request_id);
 CREATE INDEX effects_due ON effects (next_attempt) WHERE NOT done;
 "#;
 
-fn sqlite(statement: &str) -> String {
-    statement
+/// The schema in SQLite's words.
+fn sqlite(schema: &str) -> String {
+    schema
         .replace("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT")
         .replace("BYTEA", "BLOB")
         .replace("TIMESTAMPTZ", "TEXT")
@@ -123,12 +118,6 @@ fn sqlite(statement: &str) -> String {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
-        for statement in SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let statement = if postgres { statement.to_string() } else { sqlite(statement) };
-            db.execute_unprepared(&statement).await?;
-        }
-        Ok(())
+        redress_kit::db::run_script(manager.get_connection(), SCHEMA, &sqlite(SCHEMA)).await
     }
 }
