@@ -4,19 +4,16 @@
 //! `cargo bench -p redress-case --bench create_case` (or `script/bench`). Set
 //! `REDRESS_BENCH_SECONDS` to change the measuring time (default 10).
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost::Message;
 use redress_kit::Config;
-use redress_kit::server::ServerOptions;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::{Case, CreateCaseRequest};
 use redress_proto::common::v1::{Channel, Customer, CustomerTier};
-use redress_testkit::TestDatabase;
-use redress_testkit::bench::percentile;
-use tokio_util::sync::CancellationToken;
+use redress_testkit::bench::{ms, percentile, pgbench};
+use redress_testkit::{Running, TestDatabase};
 
 const CLIENTS: usize = 16;
 
@@ -47,20 +44,8 @@ async fn run_redress(url: &str, seconds: u64) -> (f64, Duration, Duration, usize
     config.database.max_connections = 32;
     config.log.level = "warn".into();
     let options = redress_case::Options::from_config(&config).expect("options");
-    let component = redress_case::build(options).await.expect("build").into_component();
-    let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = CancellationToken::new();
-    let token = shutdown.clone();
-    tokio::spawn(async move {
-        redress_kit::server::serve(listener, vec![component], &ServerOptions::default(), token).await
-    });
-
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let server = Running::serve(redress_case::build(options).await.expect("build").into_component()).await;
+    let channel = server.channel().await;
     let start = Instant::now();
     let warmup = Duration::from_secs(2);
     let end = start + warmup + Duration::from_secs(seconds);
@@ -94,7 +79,7 @@ async fn run_redress(url: &str, seconds: u64) -> (f64, Duration, Duration, usize
     for task in tasks {
         latencies.extend(task.await.expect("client"));
     }
-    shutdown.cancel();
+    server.stop().await;
     latencies.sort();
     let throughput = latencies.len() as f64 / seconds as f64;
     let document_size = complaint(0).encoded_len() + 200;
@@ -121,23 +106,7 @@ END;
 ",
         document_size + 200
     );
-    let path = std::env::temp_dir().join(format!("redress-create-case-{}.sql", std::process::id()));
-    std::fs::write(&path, script).expect("script");
-    let output = Command::new("pgbench")
-        .args(["-n", "-c", &CLIENTS.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
-        .arg(&path)
-        .arg(url)
-        .output()
-        .expect("pgbench is installed (it ships with PostgreSQL)");
-    let _ = std::fs::remove_file(&path);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "pgbench failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-    stdout
-        .lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("a tps line")
+    pgbench(url, "redress-create-case", &script, CLIENTS, seconds)
 }
 
 fn main() {
@@ -148,8 +117,8 @@ fn main() {
     let pgbench = run_pgbench(&db.url, seconds, document_size);
     println!("CreateCase over gRPC, PostgreSQL, {CLIENTS} concurrent clients, {seconds} s:");
     println!("  throughput   {throughput:>10.0} cases/s");
-    println!("  latency p50  {:>10.2} ms", p50.as_secs_f64() * 1000.0);
-    println!("  latency p99  {:>10.2} ms", p99.as_secs_f64() * 1000.0);
+    println!("  latency p50  {:>10.2} ms", ms(p50));
+    println!("  latency p99  {:>10.2} ms", ms(p99));
     println!("pgbench, the same rows in one transaction, {CLIENTS} clients:");
     println!("  throughput   {pgbench:>10.0} tx/s");
     println!("ratio redress / pgbench: {:.2} (goal: at least 0.60)", throughput / pgbench);
