@@ -16,7 +16,7 @@ use redress_kit::{ApiError, TenantId};
 use redress_proto::intake::v1::ClassificationSettings;
 
 use super::Intake;
-use crate::domain::settings::{apply, check, check_thresholds, view};
+use crate::domain::settings::{apply, check, check_thresholds, set_fields, view};
 use crate::domain::{Classifier, ClassifierConfig, Violation};
 use crate::error::Error;
 use crate::store::{Store, StoredSettings};
@@ -172,12 +172,7 @@ impl Intake {
                 Some(s) => (decode(s)?, s.version),
                 None => (ClassificationSettings::default(), 0),
             };
-            for path in paths {
-                copy_field(given, &mut settings, path);
-                if !settings.tenant_fields.contains(path) {
-                    settings.tenant_fields.push(path.clone());
-                }
-            }
+            set_fields(&mut settings, given, paths);
             let compiled = self.rules.compile(&settings).map_err(Error::Invalid)?;
             let Some(saved) = self.store.save_settings(tenant, read, settings.encode_to_vec()).await? else {
                 continue;
@@ -190,26 +185,5 @@ impl Intake {
             tenant.as_str()
         ))
         .into())
-    }
-}
-
-/// Copies the field `path` of `from` into `to`.
-fn copy_field(from: &ClassificationSettings, to: &mut ClassificationSettings, path: &str) {
-    match path {
-        "categories" => to.categories = from.categories.clone(),
-        "critical_rules" => to.critical_rules = from.critical_rules.clone(),
-        "impact_phrases" => to.impact_phrases = from.impact_phrases.clone(),
-        "minor_phrases" => to.minor_phrases = from.minor_phrases.clone(),
-        "raise_tiers" => to.raise_tiers = from.raise_tiers.clone(),
-        "public_channels" => to.public_channels = from.public_channels.clone(),
-        "repeat_complainant_cases" => to.repeat_complainant_cases = from.repeat_complainant_cases,
-        "repeat_complainant_window_days" => to.repeat_complainant_window_days = from.repeat_complainant_window_days,
-        "sentiment_terms" => to.sentiment_terms = from.sentiment_terms.clone(),
-        "csat_detractor_max" => to.csat_detractor_max = from.csat_detractor_max,
-        "csat_promoter_min" => to.csat_promoter_min = from.csat_promoter_min,
-        "nps_detractor_max" => to.nps_detractor_max = from.nps_detractor_max,
-        "nps_promoter_min" => to.nps_promoter_min = from.nps_promoter_min,
-        "review_unhappy_max_rating" => to.review_unhappy_max_rating = from.review_unhappy_max_rating,
-        _ => {}
     }
 }

@@ -201,6 +201,42 @@ impl Checker {
     }
 }
 
+/// Sets the fields `paths` of `settings` to their values in `given`, and marks them as the
+/// tenant's own.
+pub fn set_fields(
+    settings: &mut proto::ClassificationSettings,
+    given: &proto::ClassificationSettings,
+    paths: &[String],
+) {
+    for path in paths {
+        copy_field(given, settings, path);
+        if !settings.tenant_fields.contains(path) {
+            settings.tenant_fields.push(path.clone());
+        }
+    }
+}
+
+/// Copies the field `path` of `from` into `to`.
+fn copy_field(from: &proto::ClassificationSettings, to: &mut proto::ClassificationSettings, path: &str) {
+    match path {
+        "categories" => to.categories = from.categories.clone(),
+        "critical_rules" => to.critical_rules = from.critical_rules.clone(),
+        "impact_phrases" => to.impact_phrases = from.impact_phrases.clone(),
+        "minor_phrases" => to.minor_phrases = from.minor_phrases.clone(),
+        "raise_tiers" => to.raise_tiers = from.raise_tiers.clone(),
+        "public_channels" => to.public_channels = from.public_channels.clone(),
+        "repeat_complainant_cases" => to.repeat_complainant_cases = from.repeat_complainant_cases,
+        "repeat_complainant_window_days" => to.repeat_complainant_window_days = from.repeat_complainant_window_days,
+        "sentiment_terms" => to.sentiment_terms = from.sentiment_terms.clone(),
+        "csat_detractor_max" => to.csat_detractor_max = from.csat_detractor_max,
+        "csat_promoter_min" => to.csat_promoter_min = from.csat_promoter_min,
+        "nps_detractor_max" => to.nps_detractor_max = from.nps_detractor_max,
+        "nps_promoter_min" => to.nps_promoter_min = from.nps_promoter_min,
+        "review_unhappy_max_rating" => to.review_unhappy_max_rating = from.review_unhappy_max_rating,
+        _ => {}
+    }
+}
+
 fn is_category_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_CHARS
