@@ -11,8 +11,8 @@ use futures::StreamExt;
 use prost_types::FieldMask;
 use redress_proto::case::v1::*;
 use redress_proto::common::v1::{Money, Severity};
-use redress_testkit::{Backend, on_both_backends};
-use support::{Client, Server, assert_invalid, complaint};
+use redress_testkit::{Backend, assert_invalid, on_both_backends};
+use support::{Client, Server, complaint};
 use tonic::Code;
 
 on_both_backends!(

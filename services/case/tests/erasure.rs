@@ -12,9 +12,9 @@ use futures::StreamExt;
 use prost_types::FieldMask;
 use redress_proto::case::v1::*;
 use redress_proto::common::v1::{Customer, Money};
-use redress_testkit::{Backend, on_both_backends};
+use redress_testkit::{Backend, assert_invalid, on_both_backends};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
-use support::{Client, Server, assert_invalid, complaint};
+use support::{Client, Server, complaint};
 use tonic::Code;
 
 on_both_backends!(

@@ -12,9 +12,9 @@ use std::time::Duration;
 use redress_proto::case::v1::{Attachment, CaseStatus, ListTimelineEntriesRequest, TimelineEntry, TimelineEntryKind};
 use redress_proto::common::v1::{Channel, CustomerTier, Severity};
 use redress_proto::intake::v1::*;
-use redress_testkit::{Backend, on_both_backends};
+use redress_testkit::{Backend, assert_invalid, on_both_backends};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
-use support::{Stack, assert_invalid, complaint, request_id};
+use support::{Stack, complaint, request_id};
 use tonic::Code;
 
 on_both_backends!(
@@ -161,7 +161,7 @@ async fn a_hundred_concurrent_identical_submissions_make_one_case(backend: Backe
     // With Redis, half the submissions go to a second replica: only the Redis lock keeps
     // the two from opening a case each.
     let replica = if stack.redis {
-        let replica = support::start_intake(&stack.config, support::listener().await).await;
+        let replica = support::start_intake(&stack.config, redress_testkit::listener().await).await;
         support::wait_serving(replica.addr).await;
         Some(replica)
     } else {
@@ -303,7 +303,7 @@ async fn the_rate_limit_is_per_tenant_and_shared_by_replicas(backend: Backend) {
     globex.complaint(complaint("cust-1", Channel::Web, text), &request_id()).await.expect("another tenant");
     if stack.redis {
         // A second replica draws from the same bucket.
-        let replica = support::start_intake(&stack.config, support::listener().await).await;
+        let replica = support::start_intake(&stack.config, redress_testkit::listener().await).await;
         let mut other = support::Intake::connect(replica.addr, "acme").await;
         let status = other.complaint(complaint("cust-9", Channel::Web, text), &request_id()).await.expect_err("shared");
         assert_eq!(status.code(), Code::ResourceExhausted);
@@ -318,7 +318,7 @@ async fn the_rate_limit_is_per_tenant_and_shared_by_replicas(backend: Backend) {
 async fn case_service_outages_are_retried_without_duplicates(backend: Backend) {
     let stack = Stack::start(backend).await;
     // A second intake whose case service is not up yet.
-    let spare = support::listener().await;
+    let spare = redress_testkit::listener().await;
     let case_addr = spare.local_addr().expect("addr");
     drop(spare);
     let mut config = stack.config.clone();
@@ -326,7 +326,7 @@ async fn case_service_outages_are_retried_without_duplicates(backend: Backend) {
     config.client.max_retries = 12;
     config.client.backoff_base = "50ms".into();
     config.client.backoff_max = "400ms".into();
-    let intake = support::start_intake(&config, support::listener().await).await;
+    let intake = support::start_intake(&config, redress_testkit::listener().await).await;
     let client = support::Intake::connect(intake.addr, "acme").await;
     let id = request_id();
     let text = "The fridge you sent is also broken.";
@@ -342,7 +342,7 @@ async fn case_service_outages_are_retried_without_duplicates(backend: Backend) {
     support::wait_serving(intake.addr).await;
     let again = client.clone().complaint(complaint("cust-3", Channel::Phone, text), &id).await.expect("retry");
     assert_eq!(again.case, answer.case);
-    let channel = support::connect(case.addr).await;
+    let channel = redress_testkit::connect(case.addr).await;
     let mut cases = support::Cases {
         inner: redress_proto::case::v1::case_service_client::CaseServiceClient::new(channel),
         tenant: "acme".into(),

@@ -13,8 +13,8 @@ use prost_types::FieldMask;
 use redress_proto::case::v1::SurveyScale;
 use redress_proto::common::v1::Channel;
 use redress_proto::intake::v1::*;
-use redress_testkit::{Backend, on_both_backends};
-use support::{Intake, Stack, assert_invalid, complaint, customer, listener, request_id, start_intake, wait_serving};
+use redress_testkit::{Backend, assert_invalid, listener, on_both_backends};
+use support::{Intake, Stack, complaint, customer, request_id, start_intake, wait_serving};
 use tonic::{Code, Request, Status};
 
 on_both_backends!(

@@ -13,7 +13,7 @@ use redress_notification::domain::{SignatureError, WebhookSecret, verify};
 use redress_proto::notification::v1::*;
 use redress_testkit::{Backend, on_both_backends};
 use support::sinks::{HttpSink, SmtpBehaviour, SmtpSink};
-use support::{CaseServer, NotificationServer, WEBHOOK_KEY, complaint, email};
+use support::{CaseServer, NotificationServer, Notifications, WEBHOOK_KEY, complaint, email};
 
 on_both_backends!(
     opening_a_case_emails_the_acknowledgement,
@@ -35,9 +35,9 @@ async fn opening_a_case_emails_the_acknowledgement(backend: Backend) {
     let mut agent = cases.client("acme", "agent-7", "agent").await;
     let mut notifications = server.client("acme", "agent-7", "agent").await;
 
-    let english = agent.open(complaint("Ana <b>Silva</b> & Co", "ana@example.com", "en-GB")).await;
-    let french = agent.open(complaint("Éloïse", "eloise@example.fr", "fr-CA")).await;
-    let german = agent.open(complaint("Jonas", "jonas@example.de", "de-DE")).await;
+    let english = agent.create(complaint("Ana <b>Silva</b> & Co", "ana@example.com", "en-GB")).await;
+    let french = agent.create(complaint("Éloïse", "eloise@example.fr", "fr-CA")).await;
+    let german = agent.create(complaint("Jonas", "jonas@example.de", "de-DE")).await;
     let mails = smtp.wait_for(3, WAIT).await;
     assert_eq!(mails.len(), 3, "one acknowledgement per opened case");
     let to = |address: &str| mails.iter().find(|m| m.to == [address]).unwrap_or_else(|| panic!("a mail to {address}"));

@@ -13,7 +13,7 @@ use redress_proto::case::v1::*;
 use redress_proto::notification::v1::*;
 use redress_testkit::{Backend, on_both_backends};
 use support::sinks::{SmtpBehaviour, SmtpSink};
-use support::{CaseServer, NotificationServer, complaint, email};
+use support::{CaseServer, NotificationServer, Notifications, complaint, email};
 
 on_both_backends!(call_tasks_in_app_and_staff_recipients, rate_limits_and_quiet_hours_hold_all_but_urgent);
 
@@ -41,7 +41,7 @@ async fn call_tasks_in_app_and_staff_recipients(backend: Backend) {
     let case_url = cases.url();
     let server = NotificationServer::start(backend, |c| c.peers.case = case_url).await;
     let mut agent = cases.client("acme", "agent-7", "agent").await;
-    let case = agent.open(complaint("Ana Silva", "ana@example.com", "en")).await;
+    let case = agent.create(complaint("Ana Silva", "ana@example.com", "en")).await;
     let ack = agent.req(AcknowledgeCaseRequest {
         name: case.name.clone(),
         apologized: true,

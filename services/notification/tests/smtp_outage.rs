@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use redress_proto::notification::v1::DeliveryStatus;
 use redress_testkit::{Backend, on_both_backends};
 use support::sinks::{SmtpBehaviour, SmtpSink};
-use support::{NotificationServer, email};
+use support::{NotificationServer, Notifications, email};
 
 on_both_backends!(smtp_down_for_thirty_seconds_then_up_delivers_each_message_once);
 

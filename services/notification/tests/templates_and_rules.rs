@@ -12,9 +12,9 @@ use prost_types::FieldMask;
 use redress_proto::case::v1::*;
 use redress_proto::common::v1::Money;
 use redress_proto::notification::v1::*;
-use redress_testkit::{Backend, on_both_backends};
+use redress_testkit::{Backend, assert_invalid, on_both_backends};
 use support::sinks::{SmtpBehaviour, SmtpSink};
-use support::{CaseServer, NotificationServer, assert_invalid, complaint, email};
+use support::{CaseServer, NotificationServer, Notifications, complaint, email};
 use tonic::Code;
 
 on_both_backends!(
@@ -146,7 +146,7 @@ async fn templates_are_checked_stored_and_chosen_by_locale(backend: Backend) {
 
     // Sending: fr-CA finds the tenant's template; it-IT falls back to the built-in English.
     let mut case_agent = cases.client("acme", "agent-7", "agent").await;
-    let case = case_agent.open(complaint("Éloïse", "eloise@example.fr", "fr-CA")).await;
+    let case = case_agent.create(complaint("Éloïse", "eloise@example.fr", "fr-CA")).await;
     let update = |to: &str, locale: &str| Notification {
         recipient: Some(Recipient { recipient: Some(recipient::Recipient::Address(to.into())) }),
         channel: NotificationChannel::Email as i32,
@@ -217,7 +217,7 @@ async fn rules_turn_case_events_into_messages(backend: Backend) {
 
     // A case through its life: acknowledgement, the offer, the confirmation, a survey in 3 days.
     let mut agent = cases.client("acme", "agent-7", "agent").await;
-    let case = agent.open(complaint("Ana Silva", "ana@example.com", "en")).await;
+    let case = agent.create(complaint("Ana Silva", "ana@example.com", "en")).await;
     let name = case.name.clone();
     let ack = agent.req(AcknowledgeCaseRequest {
         name: name.clone(),
@@ -294,7 +294,7 @@ async fn rules_turn_case_events_into_messages(backend: Backend) {
     let rules =
         admin.inner.list_rules(admin.req(ListRulesRequest { parent: "tenants/acme".into(), ..Default::default() }));
     assert_eq!(rules.await.expect("list").into_inner().rules, std::slice::from_ref(&created));
-    let quiet = agent.open(complaint("Ben", "ben@example.com", "en")).await;
+    let quiet = agent.create(complaint("Ben", "ben@example.com", "en")).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(reader.all(&quiet.name, "", DeliveryStatus::Unspecified).await.is_empty(), "no rule applies any more");
     assert_eq!(smtp.count(), 3);

@@ -1,20 +1,19 @@
 //! A real case service and a real escalation service on 127.0.0.1:0, over PostgreSQL with
 //! Redis or over SQLite with the in-process index, and clients that speak as a given tenant.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a part of this module")]
+
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use redress_kit::Config;
-use redress_kit::server::{Component, ServerOptions};
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::*;
 use redress_proto::common::v1::{Channel, Customer, StaffRole};
 use redress_proto::escalation::v1::escalation_service_client::EscalationServiceClient;
 use redress_proto::escalation::v1::*;
-use redress_testkit::{Backend, TestStore};
-use tokio_util::sync::CancellationToken;
+use redress_testkit::{Backend, Running, TestStore, component, connect, connect_when_listening, request};
 use tonic::Request;
 use tonic::transport::Channel as GrpcChannel;
 
@@ -27,38 +26,9 @@ pub enum Timers {
     Memory,
 }
 
-/// A running service.
-pub struct Running {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    /// Serves `component` on a free port.
-    pub async fn serve(component: Component) -> Self {
-        let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        let task = tokio::spawn(async move {
-            redress_kit::server::serve(listener, vec![component], &ServerOptions::default(), token).await
-        });
-        Self { addr, shutdown, task }
-    }
-
-    /// Stops it and waits.
-    pub async fn stop(self) {
-        self.shutdown.cancel();
-        let _ = self.task.await;
-    }
-}
-
 /// Configuration for a service over `store`, with `timers`, finding the case service at `case`.
 pub fn config(store: &TestStore, timers: &Timers, case: Option<SocketAddr>) -> Config {
-    let mut config = Config::default();
-    config.database.url = store.url.clone();
+    let mut config = store.config();
     config.log.level = "warn".into();
     if let Timers::Redis(url, prefix) = timers {
         config.redis.url = url.clone();
@@ -99,19 +69,11 @@ impl Stack {
     /// Starts another escalation service over the same database and index.
     pub async fn start_escalation(store: &TestStore, timers: &Timers, case: SocketAddr) -> Running {
         let config = config(store, timers, Some(case));
-        let options = redress_escalation::Options::from_config(&config).expect("escalation options");
-        Running::serve(redress_escalation::build(options).await.expect("escalation").into_component()).await
+        Running::serve(component!(redress_escalation, config)).await
     }
 
     /// Clients of both services for `tenant`, acting as `actor` with `roles`.
     pub async fn clients(&self, tenant: &str, actor: &str, roles: &str) -> Clients {
-        let connect = |addr: SocketAddr| async move {
-            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-                .expect("endpoint")
-                .connect()
-                .await
-                .expect("connect")
-        };
         Clients {
             case: CaseServiceClient::new(connect(self.case.addr).await),
             escalation: EscalationServiceClient::new(connect(self.escalation.addr).await),
@@ -132,8 +94,7 @@ impl Stack {
 pub async fn start_case(backend: Backend) -> (Running, TestStore) {
     let store = TestStore::create(backend).await;
     let config = config(&store, &Timers::Memory, None);
-    let options = redress_case::Options::from_config(&config).expect("case options");
-    (Running::serve(redress_case::build(options).await.expect("case").into_component()).await, store)
+    (Running::serve(component!(redress_case, config)).await, store)
 }
 
 /// Clients of the case and escalation services with an identity.
@@ -154,19 +115,9 @@ pub struct Clients {
 impl Clients {
     /// Connects to the services, waiting for them to listen.
     pub async fn connect(case: SocketAddr, escalation: SocketAddr, tenant: &str, actor: &str, roles: &str) -> Self {
-        async fn channel(addr: SocketAddr) -> GrpcChannel {
-            let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("endpoint");
-            for _ in 0..400 {
-                if let Ok(channel) = endpoint.connect().await {
-                    return channel;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            panic!("nothing listens on {addr}");
-        }
         Clients {
-            case: CaseServiceClient::new(channel(case).await),
-            escalation: EscalationServiceClient::new(channel(escalation).await),
+            case: CaseServiceClient::new(connect_when_listening(case).await),
+            escalation: EscalationServiceClient::new(connect_when_listening(escalation).await),
             tenant: tenant.into(),
             actor: actor.into(),
             roles: roles.into(),
@@ -175,14 +126,7 @@ impl Clients {
 
     /// Wraps a message with the identity.
     pub fn req<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        let md = request.metadata_mut();
-        md.insert("x-redress-tenant", self.tenant.parse().expect("tenant"));
-        md.insert("x-redress-actor", self.actor.parse().expect("actor"));
-        if !self.roles.is_empty() {
-            md.insert("x-redress-roles", self.roles.parse().expect("roles"));
-        }
-        request
+        request(message, &self.tenant, &self.actor, &self.roles)
     }
 
     /// The tenant's parent name.

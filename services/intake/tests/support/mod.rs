@@ -2,63 +2,26 @@
 //! two shapes redress runs in: production (PostgreSQL and Redis) and embedded (SQLite files,
 //! no Redis, in-process rate limit and locks). Intake talks to the case service over gRPC.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a part of this module")]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use redress_kit::Config;
-use redress_kit::server::{Component, ServerOptions};
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::{Case, ListCasesRequest};
 use redress_proto::common::v1::{Channel, Customer};
 use redress_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use redress_proto::intake::v1::*;
-use redress_testkit::{Backend, TestStore};
-use tokio_util::sync::CancellationToken;
+use redress_testkit::{Backend, Running, TestStore, component, connect, listener, request};
 use tonic::transport::Channel as GrpcChannel;
-use tonic::{Code, Request, Status};
-
-/// One server: where it listens and how to stop it.
-pub struct Running {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    /// Serves `component` on `listener`.
-    pub fn serve(listener: tokio::net::TcpListener, component: Component) -> Self {
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        let task = tokio::spawn(async move {
-            redress_kit::server::serve(listener, vec![component], &ServerOptions::default(), token).await
-        });
-        Running { addr, shutdown, task }
-    }
-
-    /// Stops the server and waits for it.
-    pub async fn stop(self) {
-        self.shutdown.cancel();
-        let _ = self.task.await;
-    }
-}
+use tonic::{Request, Status};
 
 /// Starts the case service on `listener` over the database at `url`.
 pub async fn start_case(url: &str, listener: tokio::net::TcpListener) -> Running {
     let mut config = Config::default();
     config.database.url = url.to_string();
     config.database.max_connections = 16;
-    let options = redress_case::Options::from_config(&config).expect("case options");
-    let component = redress_case::build(options).await.expect("case build").into_component();
-    Running::serve(listener, component)
-}
-
-/// Binds a fresh port on 127.0.0.1.
-pub async fn listener() -> tokio::net::TcpListener {
-    redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind")
+    Running::serve_on(listener, component!(redress_case, config))
 }
 
 /// The case service and intake in front of it.
@@ -88,8 +51,7 @@ impl Stack {
         let case_store = TestStore::create(backend).await;
         let case = start_case(&case_store.url, listener().await).await;
         let intake_store = TestStore::create(backend).await;
-        let mut config = Config::default();
-        config.database.url = intake_store.url.clone();
+        let mut config = intake_store.config();
         config.database.max_connections = 16;
         config.peers.case = format!("http://{}", case.addr);
         config.client.backoff_base = "10ms".into();
@@ -128,35 +90,12 @@ impl Stack {
 
 /// Starts intake with `config` on `listener`.
 pub async fn start_intake(config: &Config, listener: tokio::net::TcpListener) -> Running {
-    let options = redress_intake::Options::from_config(config).expect("intake options");
-    let component = redress_intake::build(options).await.expect("intake build").into_component();
-    Running::serve(listener, component)
-}
-
-/// A connected channel to `addr`.
-pub async fn connect(addr: SocketAddr) -> GrpcChannel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect")
+    Running::serve_on(listener, component!(redress_intake, config))
 }
 
 /// Waits until intake reports SERVING: its database, the case service (and Redis) answer.
 pub async fn wait_serving(addr: SocketAddr) {
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let mut health = HealthClient::new(connect(addr).await);
-    for _ in 0..100 {
-        let request = HealthCheckRequest { service: "redress.intake.v1.IntakeService".into() };
-        if let Ok(answer) = health.check(request).await
-            && answer.into_inner().status == ServingStatus::Serving as i32
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("intake at {addr} did not become SERVING within 10 s");
+    redress_testkit::wait_serving(addr.port(), "redress.intake.v1.IntakeService").await;
 }
 
 /// An intake client for one tenant.
@@ -175,11 +114,7 @@ impl Intake {
     }
 
     fn req<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        request.metadata_mut().insert("x-redress-tenant", self.tenant.parse().expect("tenant"));
-        request.metadata_mut().insert("x-redress-actor", "crm-connector".parse().expect("actor"));
-        request.metadata_mut().insert("x-redress-roles", "integration".parse().expect("roles"));
-        request
+        request(message, &self.tenant, "crm-connector", "integration")
     }
 
     /// The tenant's parent name.
@@ -235,12 +170,7 @@ pub struct Cases {
 impl Cases {
     /// Wraps a message with this client's identity.
     pub fn req<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        let md = request.metadata_mut();
-        md.insert("x-redress-tenant", self.tenant.parse().expect("tenant"));
-        md.insert("x-redress-actor", "agent-7".parse().expect("actor"));
-        md.insert("x-redress-roles", "agent,supervisor".parse().expect("roles"));
-        request
+        request(message, &self.tenant, "agent-7", "agent,supervisor")
     }
 
     /// Every case of the tenant.
@@ -283,18 +213,4 @@ pub fn complaint(customer_id: &str, channel: Channel, description: &str) -> Comp
 /// A fresh request id.
 pub fn request_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-/// Asserts INVALID_ARGUMENT with a field violation naming `field`.
-pub fn assert_invalid(status: &Status, field: &str) {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    use tonic_types::StatusExt;
-    let details = status.get_error_details();
-    let fields: Vec<String> =
-        details.bad_request().map(|b| b.field_violations.iter().map(|f| f.field.clone()).collect()).unwrap_or_default();
-    assert!(
-        fields.iter().any(|f| f == field),
-        "expected a violation on {field:?}, got {fields:?}: {}",
-        status.message()
-    );
 }

@@ -1,8 +1,6 @@
 //! Real servers for delivery to reach: an SMTP server that speaks SMTP over TCP and keeps what
 //! it accepts, and an HTTP/1.1 server (hyper) that keeps the requests it answers.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
