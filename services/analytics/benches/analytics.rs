@@ -287,20 +287,25 @@ struct Latency {
     p99: Duration,
 }
 
-/// Calls one report `calls` times after two warm-up calls; `call` answers with the rows it got.
-async fn measure<F, Fut>(name: &'static str, calls: usize, mut call: F) -> Latency
+/// The reports' client.
+type Client = AnalyticsServiceClient<tonic::transport::Channel>;
+
+/// Calls one report `calls` times after two warm-up calls, with a clone of `client` and the
+/// large tenant's parent; `call` answers with the rows it got.
+async fn measure<F, Fut>(name: &'static str, calls: usize, client: &Client, mut call: F) -> Latency
 where
-    F: FnMut() -> Fut,
+    F: FnMut(Client, String) -> Fut,
     Fut: std::future::Future<Output = String>,
 {
+    let parent = format!("tenants/{LARGE_TENANT}");
     for _ in 0..2 {
-        call().await;
+        call(client.clone(), parent.clone()).await;
     }
     let mut latencies = Vec::with_capacity(calls);
     let mut what = String::new();
     for _ in 0..calls {
         let started = Instant::now();
-        what = call().await;
+        what = call(client.clone(), parent.clone()).await;
         latencies.push(started.elapsed());
     }
     latencies.sort();
@@ -309,72 +314,46 @@ where
 
 async fn reports(addr: SocketAddr, calls: usize) -> Vec<Latency> {
     let client = AnalyticsServiceClient::new(channel(addr).await).max_decoding_message_size(64 * 1024 * 1024);
-    let parent = format!("tenants/{LARGE_TENANT}");
     let now = now_us();
-    let mut out = Vec::new();
-    out.push(
-        measure("GetOverview (all time)", calls, || {
-            let (mut c, parent) = (client.clone(), parent.clone());
-            async move {
-                let req = GetOverviewRequest { parent, time_zone: "Europe/London".into(), ..Default::default() };
-                let o = c.get_overview(report(req)).await.expect("overview").into_inner();
-                format!("{} cases, {} open", o.total_cases, o.open_cases)
-            }
+    vec![
+        measure("GetOverview (all time)", calls, &client, |mut c, parent| async move {
+            let req = GetOverviewRequest { parent, time_zone: "Europe/London".into(), ..Default::default() };
+            let o = c.get_overview(report(req)).await.expect("overview").into_inner();
+            format!("{} cases, {} open", o.total_cases, o.open_cases)
         })
         .await,
-    );
-    out.push(
-        measure("GetVolumeSeries (year, weekly, category)", calls, || {
-            let (mut c, parent) = (client.clone(), parent.clone());
-            async move {
-                let req = GetVolumeSeriesRequest {
-                    parent,
-                    time_range: range(now - 366 * DAY_US, now + DAY_US),
-                    granularity: Granularity::Week as i32,
-                    dimension: Dimension::Category as i32,
-                    time_zone: "Europe/London".into(),
-                };
-                let points = c.get_volume_series(report(req)).await.expect("volume").into_inner().points;
-                format!("{} points, {} cases", points.len(), points.iter().map(|p| p.case_count).sum::<i64>())
-            }
+        measure("GetVolumeSeries (year, weekly, category)", calls, &client, |mut c, parent| async move {
+            let req = GetVolumeSeriesRequest {
+                parent,
+                time_range: range(now - 366 * DAY_US, now + DAY_US),
+                granularity: Granularity::Week as i32,
+                dimension: Dimension::Category as i32,
+                time_zone: "Europe/London".into(),
+            };
+            let points = c.get_volume_series(report(req)).await.expect("volume").into_inner().points;
+            format!("{} points, {} cases", points.len(), points.iter().map(|p| p.case_count).sum::<i64>())
         })
         .await,
-    );
-    out.push(
-        measure("GetSlaCompliance (all time, by team)", calls, || {
-            let (mut c, parent) = (client.clone(), parent.clone());
-            async move {
-                let req =
-                    GetSlaComplianceRequest { parent, group_by: ComplianceGroupBy::Team as i32, ..Default::default() };
-                let rows = c.get_sla_compliance(report(req)).await.expect("compliance").into_inner().rows;
-                format!("{} rows, {} clocks", rows.len(), rows.iter().map(|r| r.met + r.breached).sum::<i64>())
-            }
+        measure("GetSlaCompliance (all time, by team)", calls, &client, |mut c, parent| async move {
+            let req =
+                GetSlaComplianceRequest { parent, group_by: ComplianceGroupBy::Team as i32, ..Default::default() };
+            let rows = c.get_sla_compliance(report(req)).await.expect("compliance").into_inner().rows;
+            format!("{} rows, {} clocks", rows.len(), rows.iter().map(|r| r.met + r.breached).sum::<i64>())
         })
         .await,
-    );
-    out.push(
-        measure("GetAgentPerformance (all time)", calls, || {
-            let (mut c, parent) = (client.clone(), parent.clone());
-            async move {
-                let req = GetAgentPerformanceRequest { parent, ..Default::default() };
-                let agents = c.get_agent_performance(report(req)).await.expect("agents").into_inner().agents;
-                format!("{} agents", agents.len())
-            }
+        measure("GetAgentPerformance (all time)", calls, &client, |mut c, parent| async move {
+            let req = GetAgentPerformanceRequest { parent, ..Default::default() };
+            let agents = c.get_agent_performance(report(req)).await.expect("agents").into_inner().agents;
+            format!("{} agents", agents.len())
         })
         .await,
-    );
-    out.push(
-        measure("GetRecurringIssues (8 weeks, 3 dimensions)", calls, || {
-            let (mut c, parent) = (client.clone(), parent.clone());
-            async move {
-                let req = GetRecurringIssuesRequest { parent, ..Default::default() };
-                let issues = c.get_recurring_issues(report(req)).await.expect("recurring").into_inner().issues;
-                format!("{} issues", issues.len())
-            }
+        measure("GetRecurringIssues (8 weeks, 3 dimensions)", calls, &client, |mut c, parent| async move {
+            let req = GetRecurringIssuesRequest { parent, ..Default::default() };
+            let issues = c.get_recurring_issues(report(req)).await.expect("recurring").into_inner().issues;
+            format!("{} issues", issues.len())
         })
         .await,
-    );
-    out
+    ]
 }
 
 // ── Part 3: Flight SQL beside COPY ──────────────────────────────────────────────────────────

@@ -13,8 +13,8 @@ use redress_analytics::domain::{duration_us, timestamp_us};
 use redress_proto::analytics::v1::*;
 use redress_proto::case::v1::{CaseStatus, CreateCaseRequest};
 use redress_proto::common::v1::{Channel, Severity, SlaClockKind};
-use redress_testkit::{Backend, on_both_backends};
-use support::{Reports, Server, cases, complaint, start_analytics, start_case};
+use redress_testkit::{Backend, Server, on_both_backends};
+use support::{Reports, cases, complaint, start_analytics, start_case};
 use tonic::Code;
 
 on_both_backends!(reports_follow_the_case_log_per_tenant_and_survive_a_rebuild);

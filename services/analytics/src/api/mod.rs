@@ -6,7 +6,6 @@ mod validate;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
-use redress_kit::TenantId;
 use redress_kit::caller::caller;
 use redress_kit::error::Violations;
 use redress_proto::analytics::v1::analytics_service_server::AnalyticsService;
@@ -16,6 +15,7 @@ use tonic::{Request, Response, Status};
 use self::validate::Parented;
 use crate::app::{self, export, recurring, reports};
 use crate::domain::Micros;
+use crate::domain::query::Scoped;
 use crate::error::Error;
 use crate::store::Store;
 
@@ -37,19 +37,19 @@ pub type ExportStream = Pin<Box<dyn Stream<Item = Result<ExportCasesResponse, St
 /// What a handler answers.
 type Reply<T> = Result<Response<T>, Status>;
 
-/// The caller's tenant, which the request's `parent` must name, and the request turned into its
-/// use case's query by `check`, every field violation reported together.
+/// The request turned into its use case's query by `check` (every field violation reported
+/// together), scoped to the caller's tenant, which the request's `parent` must name.
 fn decode<T: Parented, Q>(
     request: Request<T>,
     check: fn(T, &mut Violations, Micros) -> Q,
-) -> Result<(TenantId, Q), Status> {
+) -> Result<Scoped<Q>, Status> {
     let caller = caller(&request)?;
     let req = request.into_inner();
     validate::parent(&caller, req.parent())?;
     let mut v = Violations::new();
     let query = check(req, &mut v, app::now());
     v.finish()?;
-    Ok((caller.tenant, query))
+    Ok(Scoped { tenant: caller.tenant, query })
 }
 
 /// The use case's answer as a reply.
@@ -60,39 +60,33 @@ fn reply<T>(answer: Result<T, Error>) -> Reply<T> {
 #[tonic::async_trait]
 impl AnalyticsService for AnalyticsApi {
     async fn get_overview(&self, request: Request<GetOverviewRequest>) -> Reply<GetOverviewResponse> {
-        let (tenant, query) = decode(request, validate::overview)?;
-        reply(reports::overview(&self.store, tenant.as_str(), query).await)
+        reply(reports::overview(&self.store, decode(request, validate::overview)?).await)
     }
 
     async fn get_volume_series(&self, request: Request<GetVolumeSeriesRequest>) -> Reply<GetVolumeSeriesResponse> {
-        let (tenant, query) = decode(request, validate::volume)?;
-        reply(reports::volume(&self.store, tenant.as_str(), query).await)
+        reply(reports::volume(&self.store, decode(request, validate::volume)?).await)
     }
 
     async fn get_sla_compliance(&self, request: Request<GetSlaComplianceRequest>) -> Reply<GetSlaComplianceResponse> {
-        let (tenant, query) = decode(request, validate::compliance)?;
-        reply(reports::sla_compliance(&self.store, tenant.as_str(), query).await)
+        reply(reports::sla_compliance(&self.store, decode(request, validate::compliance)?).await)
     }
 
     async fn get_agent_performance(
         &self,
         request: Request<GetAgentPerformanceRequest>,
     ) -> Reply<GetAgentPerformanceResponse> {
-        let (tenant, query) = decode(request, validate::agents)?;
-        reply(reports::agents(&self.store, tenant.as_str(), query).await)
+        reply(reports::agents(&self.store, decode(request, validate::agents)?).await)
     }
 
     async fn get_recurring_issues(
         &self,
         request: Request<GetRecurringIssuesRequest>,
     ) -> Reply<GetRecurringIssuesResponse> {
-        let (tenant, query) = decode(request, validate::recurring)?;
-        reply(recurring::recurring_issues(&self.store, tenant.as_str(), query).await)
+        reply(recurring::recurring_issues(&self.store, decode(request, validate::recurring)?).await)
     }
 
     async fn export_cases(&self, request: Request<ExportCasesRequest>) -> Reply<ExportStream> {
-        let (tenant, filter) = decode(request, validate::export)?;
-        let rows = export::export(self.store.clone(), tenant.as_str().to_string(), filter);
+        let rows = export::export(self.store.clone(), decode(request, validate::export)?);
         let answers = rows.map(|page| page.map(|rows| ExportCasesResponse { rows }).map_err(Status::from));
         Ok(Response::new(Box::pin(answers)))
     }

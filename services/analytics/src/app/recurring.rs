@@ -4,19 +4,16 @@
 use redress_proto::analytics::v1::{GetRecurringIssuesResponse, RecurringIssue};
 
 use crate::domain::WEEK_US;
-use crate::domain::query::Recurring;
+use crate::domain::query::{Recurring, Scoped};
 use crate::domain::recurring::{STATISTIC, detect, explain, label};
 use crate::error::Error;
 use crate::store::Store;
 use crate::store::recurring::column;
 
 /// The findings of every dimension asked for, highest score first.
-pub async fn recurring_issues(
-    store: &Store,
-    tenant: &str,
-    query: Recurring,
-) -> Result<GetRecurringIssuesResponse, Error> {
-    let Recurring { as_of, baseline_weeks, dimensions } = query;
+pub async fn recurring_issues(store: &Store, call: Scoped<Recurring>) -> Result<GetRecurringIssuesResponse, Error> {
+    let Recurring { as_of, baseline_weeks, dimensions } = call.query;
+    let tenant = call.tenant.as_str();
     let mut issues = Vec::new();
     for dimension in dimensions {
         let Some(column) = column(dimension) else { continue };

@@ -6,28 +6,28 @@ use redress_proto::analytics::v1::{
 };
 
 use crate::domain::buckets::{Unit, bucket_start};
-use crate::domain::query::{Agents, Compliance, Overview, Volume};
+use crate::domain::query::{Agents, Compliance, Overview, Scoped, Volume};
 use crate::error::Error;
 use crate::store::Store;
 
 /// The overview: current counts, "new today" from local midnight in the caller's zone, and
 /// figures over the range.
-pub async fn overview(store: &Store, tenant: &str, query: Overview) -> Result<GetOverviewResponse, Error> {
-    let today = bucket_start(super::now(), Unit::Day, &query.zone);
-    store.overview(tenant, query.range, today).await
+pub async fn overview(store: &Store, call: Scoped<Overview>) -> Result<GetOverviewResponse, Error> {
+    let today = bucket_start(super::now(), Unit::Day, &call.query.zone);
+    store.overview(call.tenant.as_str(), call.query.range, today).await
 }
 
 /// Case counts by bucket and dimension.
-pub async fn volume(store: &Store, tenant: &str, query: Volume) -> Result<GetVolumeSeriesResponse, Error> {
-    Ok(GetVolumeSeriesResponse { points: store.volume(tenant, &query).await? })
+pub async fn volume(store: &Store, call: Scoped<Volume>) -> Result<GetVolumeSeriesResponse, Error> {
+    Ok(GetVolumeSeriesResponse { points: store.volume(call.tenant.as_str(), &call.query).await? })
 }
 
 /// Clocks met and breached per clock and group.
-pub async fn sla_compliance(store: &Store, tenant: &str, query: Compliance) -> Result<GetSlaComplianceResponse, Error> {
-    Ok(GetSlaComplianceResponse { rows: store.sla_compliance(tenant, query).await? })
+pub async fn sla_compliance(store: &Store, call: Scoped<Compliance>) -> Result<GetSlaComplianceResponse, Error> {
+    Ok(GetSlaComplianceResponse { rows: store.sla_compliance(call.tenant.as_str(), call.query).await? })
 }
 
 /// Figures per agent.
-pub async fn agents(store: &Store, tenant: &str, query: Agents) -> Result<GetAgentPerformanceResponse, Error> {
-    Ok(GetAgentPerformanceResponse { agents: store.agents(tenant, &query).await? })
+pub async fn agents(store: &Store, call: Scoped<Agents>) -> Result<GetAgentPerformanceResponse, Error> {
+    Ok(GetAgentPerformanceResponse { agents: store.agents(call.tenant.as_str(), &call.query).await? })
 }

@@ -2,10 +2,20 @@
 //! bucket, group or filter the cases in it.
 
 use jiff::tz::TimeZone;
+use redress_kit::TenantId;
 use redress_proto::analytics::v1::{ComplianceGroupBy, Dimension, IssueDimension};
 
 use super::Micros;
 use super::buckets::Unit;
+
+/// A query of one tenant, its caller's.
+#[derive(Debug, Clone)]
+pub struct Scoped<Q> {
+    /// Whose cases are read.
+    pub tenant: TenantId,
+    /// What is asked.
+    pub query: Q,
+}
 
 /// A time range in microseconds, half open: [from, to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

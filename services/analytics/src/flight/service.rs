@@ -57,6 +57,20 @@ impl FlightSql {
         Self { reader, info, view_schemas: OnceCell::new() }
     }
 
+    /// The schema of the query `sql` (its text as sent), for its caller, and the query.
+    async fn describe<T>(&self, request: &Request<T>, sql: &[u8]) -> Result<(SchemaRef, String), Status> {
+        let tenant = tenant(request)?;
+        let sql = sql_text(sql)?;
+        Ok((self.reader.describe(tenant, sql.clone()).await?, sql))
+    }
+
+    /// The results of the query `sql` (its text as sent), for its caller.
+    async fn results<T>(&self, request: &Request<T>, sql: &[u8]) -> Get {
+        let tenant = tenant(request)?;
+        let sql = sql_text(sql)?;
+        Ok(Response::new(stream(self.reader.execute(tenant, sql).await?)))
+    }
+
     fn info(&self) -> Result<&SqlInfoData, Status> {
         self.info.as_ref().ok_or_else(|| Status::internal("internal error"))
     }
@@ -142,18 +156,14 @@ impl FlightSqlService for FlightSql {
         query: CommandStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Info {
-        let tenant = tenant(&request)?;
-        let sql = sql_text(query.query.as_bytes())?;
-        let schema = self.reader.describe(tenant, sql.clone()).await?;
+        let (schema, sql) = self.describe(&request, query.query.as_bytes()).await?;
         let ticket = TicketStatementQuery { statement_handle: sql.into_bytes().into() };
         let info = flight_info(&schema, ticket.as_any().encode_to_vec(), request.into_inner())?;
         Ok(Response::new(info))
     }
 
     async fn do_get_statement(&self, ticket: TicketStatementQuery, request: Request<Ticket>) -> Get {
-        let tenant = tenant(&request)?;
-        let sql = sql_text(&ticket.statement_handle)?;
-        Ok(Response::new(stream(self.reader.execute(tenant, sql).await?)))
+        self.results(&request, &ticket.statement_handle).await
     }
 
     async fn do_action_create_prepared_statement(
@@ -161,9 +171,7 @@ impl FlightSqlService for FlightSql {
         query: ActionCreatePreparedStatementRequest,
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
-        let tenant = tenant(&request)?;
-        let sql = sql_text(query.query.as_bytes())?;
-        let schema = self.reader.describe(tenant, sql.clone()).await?;
+        let (schema, sql) = self.describe(&request, query.query.as_bytes()).await?;
         let IpcMessage(dataset_schema) =
             SchemaAsIpc::new(&schema, &IpcWriteOptions::default()).try_into().map_err(arrow_status)?;
         Ok(ActionCreatePreparedStatementResult {
@@ -186,16 +194,12 @@ impl FlightSqlService for FlightSql {
         query: CommandPreparedStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Info {
-        let tenant = tenant(&request)?;
-        let sql = sql_text(&query.prepared_statement_handle)?;
-        let schema = self.reader.describe(tenant, sql).await?;
+        let (schema, _) = self.describe(&request, &query.prepared_statement_handle).await?;
         command_info(&query, &schema, request)
     }
 
     async fn do_get_prepared_statement(&self, query: CommandPreparedStatementQuery, request: Request<Ticket>) -> Get {
-        let tenant = tenant(&request)?;
-        let sql = sql_text(&query.prepared_statement_handle)?;
-        Ok(Response::new(stream(self.reader.execute(tenant, sql).await?)))
+        self.results(&request, &query.prepared_statement_handle).await
     }
 
     async fn do_put_prepared_statement_query(
