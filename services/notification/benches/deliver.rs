@@ -17,7 +17,7 @@ use redress_proto::notification::v1::*;
 use redress_testkit::Backend;
 use redress_testkit::bench::percentile;
 use support::sinks::{HttpSink, SmtpBehaviour, SmtpSink};
-use support::{NotificationServer, email};
+use support::{NotificationServer, Notifications, email};
 use tokio::sync::Mutex;
 
 fn setting(name: &str, default: usize) -> usize {
