@@ -218,34 +218,32 @@ mod tests {
         }
     }
 
+    /// Calls `with_retries` with an operation answering `answer(attempt)`; returns the
+    /// outcome and how many attempts were made.
+    async fn attempts(options: &ClientOptions, answer: fn(u32) -> Result<(), Status>) -> (Result<(), Status>, u32) {
+        let mut calls = 0;
+        let result = with_retries(options, "test", || {
+            calls += 1;
+            let outcome = answer(calls);
+            async move { outcome }
+        })
+        .await;
+        (result, calls)
+    }
+
     #[tokio::test]
     async fn retries_only_what_is_retryable() {
         let options = ClientOptions { backoff_base: Duration::from_millis(1), ..ClientOptions::default() };
-        let mut calls = 0;
-        let result: Result<(), Status> = with_retries(&options, "test", || {
-            calls += 1;
-            let attempt = calls;
-            async move { if attempt < 3 { Err(Status::unavailable("down")) } else { Ok(()) } }
-        })
-        .await;
+        let (result, calls) =
+            attempts(&options, |attempt| if attempt < 3 { Err(Status::unavailable("down")) } else { Ok(()) }).await;
         assert!(result.is_ok());
         assert_eq!(calls, 3);
 
-        let mut calls = 0;
-        let result: Result<(), Status> = with_retries(&options, "test", || {
-            calls += 1;
-            async { Err(Status::invalid_argument("bad")) }
-        })
-        .await;
+        let (result, calls) = attempts(&options, |_| Err(Status::invalid_argument("bad"))).await;
         assert_eq!(result.unwrap_err().code(), Code::InvalidArgument);
         assert_eq!(calls, 1, "invalid arguments are never retried");
 
-        let mut calls = 0;
-        let result: Result<(), Status> = with_retries(&options, "test", || {
-            calls += 1;
-            async { Err(Status::unavailable("down")) }
-        })
-        .await;
+        let (result, calls) = attempts(&options, |_| Err(Status::unavailable("down"))).await;
         assert_eq!(result.unwrap_err().code(), Code::Unavailable);
         assert_eq!(calls, 1 + options.max_retries);
     }

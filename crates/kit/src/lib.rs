@@ -11,6 +11,7 @@ pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod input;
+pub mod middleware;
 pub mod names;
 pub mod observe;
 pub mod personal;

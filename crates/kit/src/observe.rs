@@ -15,6 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Code;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::middleware::{Around, Middleware};
+
 /// Builds [`Observe`] services sharing one concurrency limit and one set of instruments.
 #[derive(Clone)]
 pub struct ObserveLayer {
@@ -51,37 +53,25 @@ impl ObserveLayer {
     }
 }
 
-impl<S> tower::Layer<S> for ObserveLayer {
-    type Service = Observe<S>;
+crate::layer!(ObserveLayer);
 
-    fn layer(&self, inner: S) -> Self::Service {
-        Observe { inner, shared: self.shared.clone() }
-    }
-}
+/// A service behind an [`ObserveLayer`]; see the module documentation.
+pub type Observe<S> = Around<S, ObserveLayer>;
 
-/// See the module documentation.
-#[derive(Clone)]
-pub struct Observe<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Observe<S>
+impl<S, ReqBody, ResBody> Middleware<S, http::Request<ReqBody>> for ObserveLayer
 where
-    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: Send + 'static,
 {
     type Response = http::Response<ObservedBody<ResBody>>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+    fn call(
+        &self,
+        mut inner: S,
+        request: http::Request<ReqBody>,
+    ) -> BoxFuture<'static, Result<Self::Response, S::Error>> {
         let path = request.uri().path().to_string();
         let (service, method) = split_path(&path);
         let quiet = service.starts_with("grpc.health.") || service.starts_with("grpc.reflection.");
@@ -122,9 +112,6 @@ where
         self.shared.active.add(1, &[]);
         let mut record = record;
         record._permit = Some(permit);
-
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let response = tracing::Instrument::instrument(inner.call(request), span).await?;
             let mut record = record;

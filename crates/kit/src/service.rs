@@ -212,8 +212,8 @@ pub trait Service {
 /// `migration::Migrator` and its `build(options)`, whose result converts into [`Built`].
 #[macro_export]
 macro_rules! service {
-    ($(#[$meta:meta])* $name:ident, $kind:expr) => {
-        $(#[$meta])*
+    ($name:ident, $kind:expr) => {
+        /// This service as `redress serve`, `up` and `migrate` drive it.
         pub struct $name;
 
         impl $crate::service::Service for $name {

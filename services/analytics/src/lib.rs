@@ -64,11 +64,7 @@ pub struct Service {
     flight_addr: Option<SocketAddr>,
 }
 
-redress_kit::service!(
-    /// The analytics service as `redress serve`, `up` and `migrate` drive it.
-    AnalyticsService,
-    ServiceKind::Analytics
-);
+redress_kit::service!(AnalyticsService, ServiceKind::Analytics);
 
 /// Connects the database (migrating it when configured), binds the Flight SQL endpoint and
 /// assembles the service.

@@ -40,11 +40,7 @@ impl Options {
 /// The built service, ready to run.
 pub type Service = redress_kit::service::Built;
 
-redress_kit::service!(
-    /// The case service as `redress serve`, `up` and `migrate` drive it.
-    CaseService,
-    ServiceKind::Case
-);
+redress_kit::service!(CaseService, ServiceKind::Case);
 
 /// Connects the database (migrating it when configured) and assembles the service.
 pub async fn build(options: Options) -> anyhow::Result<Service> {

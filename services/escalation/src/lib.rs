@@ -59,11 +59,7 @@ impl Options {
 /// The built service, ready to run.
 pub type Service = redress_kit::service::Built;
 
-redress_kit::service!(
-    /// The escalation service as `redress serve`, `up` and `migrate` drive it.
-    EscalationService,
-    ServiceKind::Escalation
-);
+redress_kit::service!(EscalationService, ServiceKind::Escalation);
 
 /// Connects the database (migrating it when configured) and assembles the service.
 pub async fn build(options: Options) -> anyhow::Result<Service> {

@@ -58,11 +58,7 @@ impl Options {
 /// The built service, ready to run.
 pub type Service = redress_kit::service::Built;
 
-redress_kit::service!(
-    /// The intake service as `redress serve`, `up` and `migrate` drive it.
-    IntakeService,
-    ServiceKind::Intake
-);
+redress_kit::service!(IntakeService, ServiceKind::Intake);
 
 /// Connects the database (migrating it when configured) and Redis (when configured), and
 /// assembles the service.

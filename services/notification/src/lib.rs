@@ -54,11 +54,7 @@ impl Options {
 /// The built service, ready to run.
 pub type Service = redress_kit::service::Built;
 
-redress_kit::service!(
-    /// The notification service as `redress serve`, `up` and `migrate` drive it.
-    NotificationService,
-    ServiceKind::Notification
-);
+redress_kit::service!(NotificationService, ServiceKind::Notification);
 
 /// Connects the database (migrating it when configured) and assembles the service: the gRPC
 /// API, `notification.workers` delivery workers, and the rules consumer of the case event

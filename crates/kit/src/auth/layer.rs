@@ -1,13 +1,13 @@
 //! The tower layer that authenticates and authorises every call before it reaches a service.
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 
 use super::Authenticator;
 use super::policy::{Rule, allows, rule};
 use crate::error::ApiError;
+use crate::middleware::{Around, Middleware};
 
 /// Puts an [`AuthService`] in front of a server's services.
 #[derive(Debug, Clone)]
@@ -22,39 +22,25 @@ impl AuthLayer {
     }
 }
 
-impl<S> tower::Layer<S> for AuthLayer {
-    type Service = AuthService<S>;
+crate::layer!(AuthLayer);
 
-    fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, auth: self.auth.clone() }
-    }
-}
+/// A service behind an [`AuthLayer`].
+pub type AuthService<S> = Around<S, AuthLayer>;
 
-/// See [`AuthLayer`].
-#[derive(Debug, Clone)]
-pub struct AuthService<S> {
-    inner: S,
-    auth: Arc<Authenticator>,
-}
-
-impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for AuthService<S>
+impl<S, ReqBody, ResBody> Middleware<S, http::Request<ReqBody>> for AuthLayer
 where
-    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
 {
     type Response = http::Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+    fn call(
+        &self,
+        mut inner: S,
+        mut request: http::Request<ReqBody>,
+    ) -> BoxFuture<'static, Result<Self::Response, S::Error>> {
         let path = request.uri().path().to_string();
         if rule(&path) == Rule::Public {
             return Box::pin(inner.call(request));

@@ -8,7 +8,7 @@
 //! the event itself: a retry fetches the event from the case log as it stands then.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult};
 use sea_orm_migration::prelude::*;
 use serde::Serialize;
 
@@ -66,7 +66,7 @@ impl MigrationTrait for ParkedMigration {
 }
 
 /// One parked event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromQueryResult)]
 pub struct Parked {
     /// The consumer that parked it.
     pub consumer: String,
@@ -137,21 +137,7 @@ pub async fn list(db: &impl ConnectionTrait, consumer: Option<&str>) -> Result<V
         ),
         None => statement(backend, &format!("SELECT {columns} FROM parked_events ORDER BY consumer, sequence"), vec![]),
     };
-    let mut out = Vec::new();
-    for row in db.query_all_raw(query).await? {
-        out.push(Parked {
-            consumer: row.try_get_by_index(0)?,
-            tenant: row.try_get_by_index(1)?,
-            sequence: row.try_get_by_index(2)?,
-            event_type: row.try_get_by_index(3)?,
-            error: row.try_get_by_index(4)?,
-            attempts: row.try_get_by_index(5)?,
-            first_failure: row.try_get_by_index(6)?,
-            last_failure: row.try_get_by_index(7)?,
-            retry_requested: row.try_get_by_index(8)?,
-        });
-    }
-    Ok(out)
+    Parked::find_by_statement(query).all(db).await
 }
 
 /// Asks `consumer` to retry its parked event at `sequence`, or all of them; returns how many
@@ -250,7 +236,7 @@ pub async fn count(db: &impl ConnectionTrait, consumer: &str) -> Result<i64, DbE
 }
 
 /// Where one consumer stands, for `redress status`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromQueryResult)]
 pub struct ConsumerStatus {
     /// The consumer's name.
     pub consumer: String,
@@ -267,26 +253,15 @@ pub struct ConsumerStatus {
 /// Every consumer of the database, by name.
 pub async fn statuses(db: &impl ConnectionTrait) -> Result<Vec<ConsumerStatus>, DbErr> {
     let backend = db.get_database_backend();
-    let rows = db
-        .query_all_raw(statement(
-            backend,
-            "SELECT c.name, c.sequence, c.holder, c.lease_expires,
-                    (SELECT COUNT(*) FROM parked_events p WHERE p.consumer = c.name)
-             FROM event_consumers c ORDER BY c.name",
-            vec![],
-        ))
-        .await?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(ConsumerStatus {
-            consumer: row.try_get_by_index(0)?,
-            cursor: row.try_get_by_index(1)?,
-            holder: row.try_get_by_index(2)?,
-            lease_expires: row.try_get_by_index(3)?,
-            parked: row.try_get_by_index(4)?,
-        });
-    }
-    Ok(out)
+    ConsumerStatus::find_by_statement(statement(
+        backend,
+        "SELECT c.name AS consumer, c.sequence AS cursor, c.holder AS holder, c.lease_expires AS lease_expires,
+                (SELECT COUNT(*) FROM parked_events p WHERE p.consumer = c.name) AS parked
+         FROM event_consumers c ORDER BY c.name",
+        vec![],
+    ))
+    .all(db)
+    .await
 }
 
 #[cfg(test)]

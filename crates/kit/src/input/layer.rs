@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
@@ -15,6 +14,7 @@ use tonic::body::Body;
 
 use super::{check, contract};
 use crate::error::ApiError;
+use crate::middleware::{Around, Middleware};
 
 /// A gRPC frame's header: a compression flag and a big-endian length.
 const FRAME_HEADER: usize = 5;
@@ -48,38 +48,20 @@ impl InputLayer {
     }
 }
 
-impl<S> tower::Layer<S> for InputLayer {
-    type Service = InputService<S>;
+crate::layer!(InputLayer);
 
-    fn layer(&self, inner: S) -> Self::Service {
-        InputService { inner, shared: self.shared.clone() }
-    }
-}
+/// A service behind an [`InputLayer`].
+pub type InputService<S> = Around<S, InputLayer>;
 
-/// See [`InputLayer`].
-#[derive(Clone)]
-pub struct InputService<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S, ResBody> tower::Service<http::Request<Body>> for InputService<S>
+impl<S, ResBody> Middleware<S, http::Request<Body>> for InputLayer
 where
-    S: tower::Service<http::Request<Body>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: tower::Service<http::Request<Body>, Response = http::Response<ResBody>> + Send + 'static,
     S::Future: Send + 'static,
     ResBody: Default + Send + 'static,
 {
     type Response = http::Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+    fn call(&self, mut inner: S, request: http::Request<Body>) -> BoxFuture<'static, Result<Self::Response, S::Error>> {
         let Some(input) = self.shared.inputs.get(request.uri().path()).cloned() else {
             // Health, reflection, and paths no service answers.
             return Box::pin(inner.call(request));
