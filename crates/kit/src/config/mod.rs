@@ -25,7 +25,7 @@ pub use escalation::EscalationConfig;
 pub use intake::IntakeConfig;
 pub use load::{Sources, parse_overrides};
 pub use notification::NotificationConfig;
-pub use setting::{DurationSetting, ListenSetting, OptionalListen, Parse, Setting, parse_duration, parse_listen};
+pub use setting::{DurationSetting, ListenSetting, OptionalListen, Parse, Setting, parse_listen};
 
 /// Environment variables with this prefix configure redress.
 pub const ENV_PREFIX: &str = "REDRESS_";

@@ -144,11 +144,6 @@ pub type ListenSetting = Setting<SocketAddr>;
 /// A listen address that may be empty, turning the listener off.
 pub type OptionalListen = Setting<Option<SocketAddr>>;
 
-/// Parses a duration such as `30s`, `250ms` or `1h 30m`.
-pub fn parse_duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    Setting::<Duration>::parse(key, value).map(|s| s.get())
-}
-
 /// Parses a `host:port` listen address, with a port from 0 to 65535.
 pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
     Setting::<SocketAddr>::parse(key, value).map(|s| s.get())
