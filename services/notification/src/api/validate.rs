@@ -299,14 +299,15 @@ pub fn rule(v: &mut Violations, tenant: &TenantId, rule: &Rule) {
         for (i, category) in conditions.categories.iter().enumerate() {
             text(v, &format!("rule.conditions.categories[{i}]"), category, 100, true);
         }
-        for (i, value) in conditions.severities.iter().enumerate() {
-            enum_value::<Severity>(v, &format!("rule.conditions.severities[{i}]"), *value, false);
-        }
-        for (i, value) in conditions.channels.iter().enumerate() {
-            enum_value::<Channel>(v, &format!("rule.conditions.channels[{i}]"), *value, false);
-        }
-        for (i, value) in conditions.statuses.iter().enumerate() {
-            enum_value::<CaseStatus>(v, &format!("rule.conditions.statuses[{i}]"), *value, false);
-        }
+        enum_values::<Severity>(v, "rule.conditions.severities", &conditions.severities);
+        enum_values::<Channel>(v, "rule.conditions.channels", &conditions.channels);
+        enum_values::<CaseStatus>(v, "rule.conditions.statuses", &conditions.statuses);
+    }
+}
+
+/// Checks that every value of a repeated enum field is a known one, none unspecified.
+fn enum_values<E: TryFrom<i32>>(v: &mut Violations, field: &str, values: &[i32]) {
+    for (i, value) in values.iter().enumerate() {
+        enum_value::<E>(v, &format!("{field}[{i}]"), *value, false);
     }
 }
