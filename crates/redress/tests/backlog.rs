@@ -9,16 +9,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use redress_kit::server::{Component, ServerOptions};
 use redress_kit::{Config, ServiceKind};
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::{Case, CreateCaseRequest};
 use redress_proto::common::v1::{Channel as ContactChannel, Customer, CustomerTier, Severity};
-use redress_testkit::{TestDatabase, redis_prefix, redis_url};
+use redress_testkit::{Running, TestDatabase, component, redis_prefix, redis_url, request};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use tokio_util::sync::CancellationToken;
-use tonic::Request;
-use tonic::transport::Channel;
 
 /// Events in the backlog.
 const EVENTS: usize = 2_000;
@@ -26,31 +22,6 @@ const EVENTS: usize = 2_000;
 const WRITERS: usize = 32;
 /// The size of each complaint's description, which each event carries.
 const DESCRIPTION_BYTES: usize = 60 * 1024;
-
-/// A component served on 127.0.0.1:0 until its token is cancelled.
-struct Running {
-    addr: SocketAddr,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    async fn start(component: Component) -> Self {
-        let listener = redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        let task = tokio::spawn(async move {
-            redress_kit::server::serve(listener, vec![component], &ServerOptions::default(), token).await
-        });
-        Self { addr, shutdown, task }
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        self.task.await.expect("join").expect("served");
-    }
-}
 
 /// A complaint whose description is `DESCRIPTION_BYTES` long.
 fn complaint(i: usize) -> Case {
@@ -73,7 +44,7 @@ fn complaint(i: usize) -> Case {
 }
 
 async fn write_backlog(addr: SocketAddr) {
-    let channel = Channel::from_shared(format!("http://{addr}")).expect("endpoint").connect().await.expect("connect");
+    let channel = redress_testkit::connect(addr).await;
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut writers = Vec::new();
     for _ in 0..WRITERS {
@@ -84,15 +55,15 @@ async fn write_backlog(addr: SocketAddr) {
                 if i >= EVENTS {
                     return;
                 }
-                let mut request = Request::new(CreateCaseRequest {
+                let create = CreateCaseRequest {
                     parent: "tenants/acme".into(),
                     case: Some(complaint(i)),
                     request_id: format!("backlog-{i}"),
-                });
-                request.metadata_mut().insert("x-redress-tenant", "acme".parse().expect("tenant"));
-                request.metadata_mut().insert("x-redress-actor", "agent-1".parse().expect("actor"));
-                request.metadata_mut().insert("x-redress-roles", "agent".parse().expect("roles"));
-                client.create_case(request).await.unwrap_or_else(|e| panic!("case {i}: {e:?}"));
+                };
+                client
+                    .create_case(request(create, "acme", "agent-1", "agent"))
+                    .await
+                    .unwrap_or_else(|e| panic!("case {i}: {e:?}"));
             }
         }));
     }
@@ -138,11 +109,10 @@ async fn every_consumer_catches_up_with_a_backlog_of_large_events() {
     config.database.max_connections = 16;
     config.redis.url = redis_url();
     config.redis.key_prefix = redis_prefix().await;
-    config.analytics.flight_listen = String::new();
+    config.analytics.flight_listen = String::new().into();
 
-    let case_options = redress_case::Options::from_config(&config).expect("case options");
-    let case = Running::start(redress_case::build(case_options).await.expect("case").into_component()).await;
-    config.peers.case = format!("http://{}", case.addr);
+    let case = Running::serve(component!(redress_case, config)).await;
+    config.peers.case = case.url();
     let started = Instant::now();
     write_backlog(case.addr).await;
     let written = started.elapsed();
@@ -159,18 +129,9 @@ async fn every_consumer_catches_up_with_a_backlog_of_large_events() {
 
     for kind in [ServiceKind::Escalation, ServiceKind::Notification, ServiceKind::Analytics] {
         let component = match kind {
-            ServiceKind::Escalation => {
-                let options = redress_escalation::Options::from_config(&config).expect("options");
-                redress_escalation::build(options).await.expect("escalation").into_component()
-            }
-            ServiceKind::Notification => {
-                let options = redress_notification::Options::from_config(&config).expect("options");
-                redress_notification::build(options).await.expect("notification").into_component()
-            }
-            _ => {
-                let options = redress_analytics::Options::from_config(&config).expect("options");
-                redress_analytics::build(options).await.expect("analytics").into_component()
-            }
+            ServiceKind::Escalation => component!(redress_escalation, config),
+            ServiceKind::Notification => component!(redress_notification, config),
+            _ => component!(redress_analytics, config),
         };
         let name = match kind {
             ServiceKind::Escalation => "escalation",
@@ -178,11 +139,11 @@ async fn every_consumer_catches_up_with_a_backlog_of_large_events() {
             _ => redress_analytics::store::CONSUMER,
         };
         let db = connect(&database.url, kind).await;
-        let running = Running::start(component).await;
+        let running = Running::serve(component).await;
         let cursor = || async { redress_kit::consumer::cursor(&db, name).await.unwrap_or(0) };
         let took = wait_until(&format!("the {kind} consumer"), EVENTS as i64, Duration::from_secs(40), cursor).await;
         println!("{kind}: caught up with {EVENTS} events of 60 KiB in {:.1} s", took.as_secs_f64());
-        running.stop().await;
+        running.stop_cleanly().await;
     }
-    case.stop().await;
+    case.stop_cleanly().await;
 }

@@ -7,8 +7,7 @@ mod support;
 
 use support::redress;
 
-use redress_kit::ServiceKind;
-use redress_testkit::{TestDatabase, free_port, terminate, wait_serving};
+use redress_testkit::{TestDatabase, Up, free_port, terminate, wait_serving};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::process::Stdio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -115,27 +114,11 @@ async fn http_get(port: u16, path: &str) -> String {
 
 #[tokio::test]
 async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (port, metrics_port) = (free_port(), free_port());
-    let child = redress()
-        .args(["up", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.path().to_str().expect("utf-8")])
-        .args(["--set", &format!("metrics.listen=127.0.0.1:{metrics_port}")])
-        .args(["--set", &format!("analytics.flight_listen=127.0.0.1:{}", free_port())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("up");
-    wait_serving(port, "").await;
-    for service in ServiceKind::ALL {
-        wait_serving(port, service.grpc_name()).await;
-    }
+    let up = Up::start(redress(), &[]).await;
+    let metrics_port = up.metrics_port;
 
     // A call without a tenant is refused, and the call shows up in the per-RPC metrics.
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = up.channel().await;
     let mut analytics = redress_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient::new(channel);
     let _ = analytics.get_overview(redress_proto::analytics::v1::GetOverviewRequest::default()).await;
     let metrics = http_get(metrics_port, "/metrics").await;
@@ -151,7 +134,7 @@ async fn up_serves_all_five_with_metrics_and_stops_on_sigterm() {
         .unwrap_or_else(|| panic!("no GetOverview latency histogram in:\n{metrics}"));
     assert!(line.contains("rpc_grpc_status_code="), "{line}");
 
-    terminate(child).await;
+    up.stop().await;
 }
 
 /// The local addresses of the TCP sockets `pid` listens on, from /proc.
@@ -247,32 +230,12 @@ async fn a_burst_of_submissions_to_up_never_finds_the_database_locked() {
 
     const CALLERS: usize = 32;
     const EACH: usize = 200;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = std::fs::File::create(dir.path().join("up.log")).expect("log file");
-    let port = free_port();
-    let child = redress()
-        .args(["up", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.path().to_str().expect("utf-8")])
-        .args(["--set", &format!("metrics.listen=127.0.0.1:{}", free_port())])
-        .args(["--set", &format!("analytics.flight_listen=127.0.0.1:{}", free_port())])
-        .args(["--set", "intake.rate_limit_per_second=100000", "--set", "intake.rate_limit_burst=100000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("up");
-    for service in ServiceKind::ALL {
-        wait_serving(port, service.grpc_name()).await;
-    }
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let limits = ["intake.rate_limit_per_second=100000".to_string(), "intake.rate_limit_burst=100000".to_string()];
+    let up = Up::start_logged(redress(), &limits).await;
+    let log_path = up.log_path();
+    let channel = up.channel().await;
     fn identify<T>(message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        request.metadata_mut().insert("x-redress-tenant", "acme".parse().expect("tenant"));
-        request.metadata_mut().insert("x-redress-actor", "agent-1".parse().expect("actor"));
-        request.metadata_mut().insert("x-redress-roles", "supervisor".parse().expect("roles"));
-        request
+        redress_testkit::request(message, "acme", "agent-1", "supervisor")
     }
 
     let started = std::time::Instant::now();
@@ -324,8 +287,8 @@ async fn a_burst_of_submissions_to_up_never_finds_the_database_locked() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     println!("{} submissions by {CALLERS} callers in {:.1} s", CALLERS * EACH, submitted.as_secs_f64());
-    terminate(child).await;
-    let log = std::fs::read_to_string(dir.path().join("up.log")).expect("the log");
+    let _dir = up.stop().await;
+    let log = std::fs::read_to_string(log_path).expect("the log");
     assert!(log.contains("redress up: all five services"), "the process log was captured: {log}");
     let locked: Vec<&str> = log.lines().filter(|l| l.contains("database is locked")).collect();
     assert!(locked.is_empty(), "{} log lines say the database is locked, first: {}", locked.len(), locked[0]);

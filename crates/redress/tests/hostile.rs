@@ -10,7 +10,6 @@
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::Stdio;
 use std::str::FromStr as _;
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ use prost_reflect::{
     Value,
 };
 use redress_kit::ServiceKind;
-use redress_testkit::{TestDatabase, free_port, redis_prefix, redis_url, terminate, wait_serving};
+use redress_testkit::{TestDatabase, Up, redis_prefix, redis_url, wait_serving};
 use support::redress;
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -60,25 +59,8 @@ async fn no_hostile_input_gets_internal_or_unknown_on_postgres() {
 
 /// Starts `redress up` with `settings` (on `backend`) and sweeps it.
 async fn sweep(backend: &str, settings: &[String]) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut command = redress();
-    command
-        .args(["up", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.path().to_str().expect("utf-8")])
-        .args(["--set", &format!("metrics.listen=127.0.0.1:{}", free_port())])
-        .args(["--set", &format!("analytics.flight_listen=127.0.0.1:{}", free_port())]);
-    for setting in settings {
-        command.args(["--set", setting]);
-    }
-    let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("up");
-    for service in ServiceKind::ALL {
-        wait_serving(port, service.grpc_name()).await;
-    }
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let up = Up::start(redress(), settings).await;
+    let (port, channel) = (up.port, up.channel().await);
 
     let started = Instant::now();
     let pool = contract_through_reflection(channel.clone()).await;
@@ -141,7 +123,7 @@ async fn sweep(backend: &str, settings: &[String]) {
     for service in ServiceKind::ALL {
         wait_serving(port, service.grpc_name()).await;
     }
-    terminate(child).await;
+    up.stop().await;
 }
 
 /// The contract as the server describes it: its services, then the files that define them

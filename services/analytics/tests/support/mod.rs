@@ -2,7 +2,7 @@
 //! clients for both, a Flight SQL client, and ways to seed cases: through the case API, or (for
 //! history older than now) as events with chosen times written into the case log.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a part of this module")]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,59 +11,23 @@ use arrow_array::RecordBatch;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::TryStreamExt;
 use prost::Message;
-use redress_kit::server::ServerOptions;
-use redress_kit::{Config, ServiceKind};
-use redress_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient;
+use redress_kit::ServiceKind;
 use redress_proto::case::v1::case_service_client::CaseServiceClient;
 use redress_proto::case::v1::*;
 use redress_proto::common::v1::{CaseReferences, Channel, Customer, Money, Severity, SlaClockKind};
-use redress_testkit::{Backend, TestStore};
+use redress_testkit::{AnalyticsClient, Backend, Running, Server, TestStore, component, connect, request};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel as GrpcChannel;
 use tonic::{Request, Status};
 
-/// A running gRPC server over a test database.
-pub struct Server {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its database.
-    pub store: TestStore,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Server {
-    fn spawn(store: TestStore, component: redress_kit::server::Component, listener: tokio::net::TcpListener) -> Self {
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        let task = tokio::spawn(async move {
-            redress_kit::server::serve(listener, vec![component], &ServerOptions::default(), token).await
-        });
-        Self { addr, store, shutdown, task }
-    }
-
-    /// Stops the server and waits for it.
-    pub async fn stop(self) {
-        self.shutdown.cancel();
-        let _ = self.task.await;
-    }
-}
-
-async fn listener() -> tokio::net::TcpListener {
-    redress_kit::server::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind")
-}
-
 /// Starts the case service on a fresh database.
 pub async fn start_case(backend: Backend) -> Server {
-    let store = TestStore::create(backend).await;
-    let mut config = Config::default();
-    config.database.url = store.url.clone();
-    config.database.max_connections = 24;
-    let options = redress_case::Options::from_config(&config).expect("options");
-    let component = redress_case::build(options).await.expect("build case").into_component();
-    Server::spawn(store, component, listener().await)
+    Server::start(
+        backend,
+        |config| config.database.max_connections = 24,
+        async |config| component!(redress_case, config),
+    )
+    .await
 }
 
 /// A running analytics service.
@@ -79,9 +43,8 @@ pub struct Analytics {
 /// Starts the analytics service on a fresh database, consuming `case`, with Flight SQL limits.
 pub async fn start_analytics(backend: Backend, case: &Server, timeout: &str, max_rows: u64) -> Analytics {
     let store = TestStore::create(backend).await;
-    let mut config = Config::default();
-    config.database.url = store.url.clone();
-    config.peers.case = format!("http://{}", case.addr);
+    let mut config = store.config();
+    config.peers.case = case.url();
     config.analytics.flight_listen = "127.0.0.1:0".into();
     config.analytics.flight_statement_timeout = timeout.into();
     config.analytics.flight_max_rows = max_rows;
@@ -91,15 +54,7 @@ pub async fn start_analytics(backend: Backend, case: &Server, timeout: &str, max
     let db = redress_kit::db::connect_url(&store.url, ServiceKind::Analytics, 4, Duration::from_secs(5))
         .await
         .expect("analytics db");
-    Analytics { server: Server::spawn(store, service.into_component(), listener().await), flight, db }
-}
-
-async fn channel(addr: SocketAddr) -> GrpcChannel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect")
+    Analytics { server: Server { running: Running::serve(service.into_component()).await, store }, flight, db }
 }
 
 /// The highest sequence in the case log, and how many events still await their number.
@@ -122,7 +77,7 @@ pub async fn case_head(case: &Server) -> (i64, i64) {
 impl Analytics {
     /// A reports client speaking as `tenant`.
     pub async fn client(&self, tenant: &str) -> Reports {
-        Reports { inner: AnalyticsServiceClient::new(channel(self.server.addr).await), tenant: tenant.into() }
+        Reports::connect(self.server.addr, tenant, "", "").await
     }
 
     /// The consumer's cursor.
@@ -149,7 +104,7 @@ impl Analytics {
 
     /// A Flight SQL client speaking as `tenant`.
     pub async fn sql(&self, tenant: &str) -> FlightSqlServiceClient<GrpcChannel> {
-        let mut client = FlightSqlServiceClient::new(channel(self.flight).await);
+        let mut client = FlightSqlServiceClient::new(connect(self.flight).await);
         client.set_header("x-redress-tenant", tenant);
         client
     }
@@ -176,28 +131,8 @@ pub async fn query(
     Ok(batches)
 }
 
-/// A reports client with a tenant.
-#[derive(Clone)]
-pub struct Reports {
-    /// The generated client.
-    pub inner: AnalyticsServiceClient<GrpcChannel>,
-    /// `x-redress-tenant`.
-    pub tenant: String,
-}
-
-impl Reports {
-    /// Wraps a message with this client's tenant.
-    pub fn req<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        request.metadata_mut().insert("x-redress-tenant", self.tenant.parse().expect("tenant"));
-        request
-    }
-
-    /// `tenants/{tenant}`.
-    pub fn parent(&self) -> String {
-        format!("tenants/{}", self.tenant)
-    }
-}
+/// A reports client speaking as a tenant alone.
+pub type Reports = AnalyticsClient;
 
 /// A case service client with an identity.
 #[derive(Clone)]
@@ -215,7 +150,7 @@ pub struct Cases {
 /// A case client of `tenant` acting as `actor` with `roles`.
 pub async fn cases(case: &Server, tenant: &str, actor: &str, roles: &str) -> Cases {
     Cases {
-        inner: CaseServiceClient::new(channel(case.addr).await),
+        inner: CaseServiceClient::new(connect(case.addr).await),
         tenant: tenant.into(),
         actor: actor.into(),
         roles: roles.into(),
@@ -229,12 +164,7 @@ fn rid() -> String {
 impl Cases {
     /// Wraps a message with this client's identity.
     pub fn req<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        let md = request.metadata_mut();
-        md.insert("x-redress-tenant", self.tenant.parse().expect("tenant"));
-        md.insert("x-redress-actor", self.actor.parse().expect("actor"));
-        md.insert("x-redress-roles", self.roles.parse().expect("roles"));
-        request
+        request(message, &self.tenant, &self.actor, &self.roles)
     }
 
     /// Opens a case.

@@ -116,14 +116,7 @@ impl SmtpSink {
 
     /// Waits until `n` messages were accepted, or `timeout`; returns them.
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Mail> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let mails = self.mails();
-            if mails.len() >= n || Instant::now() > deadline {
-                return mails;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for(&self.mails, n, timeout).await
     }
 }
 
@@ -400,20 +393,25 @@ impl HttpSink {
 
     /// Waits until `n` requests arrived, or `timeout`.
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Hit> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let hits = self.hits();
-            if hits.len() >= n || Instant::now() > deadline {
-                return hits;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for(&self.hits, n, timeout).await
     }
 }
 
 impl Drop for HttpSink {
     fn drop(&mut self) {
         self.stop.cancel();
+    }
+}
+
+/// Waits until `kept` holds `n` items, or `timeout`; returns them.
+async fn wait_for<T: Clone>(kept: &Mutex<Vec<T>>, n: usize, timeout: Duration) -> Vec<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let items = kept.lock().expect("lock").clone();
+        if items.len() >= n || Instant::now() > deadline {
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
