@@ -3,7 +3,6 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of this module")]
 
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -4,7 +4,6 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of this module")]
 
-
 pub mod sinks;
 
 use std::time::{Duration, Instant};
