@@ -6,64 +6,34 @@ use redress_proto::common::v1::StaffRole;
 use redress_proto::escalation::v1::{Calendar, SlaPolicy, StaffMember};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, SqlErr};
 use uuid::Uuid;
 
 use super::Store;
-use super::entities::{calendars, sla_policies, staff};
+use super::entities::{Requested, calendars, sla_policies, staff};
 use crate::error::Error;
 
 fn decode<T: Message + Default>(bytes: &[u8], what: &str) -> Result<T, Error> {
     T::decode(bytes).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
 }
 
-/// A table of a tenant's documents, each created once per request id.
-trait Requested: EntityTrait {
-    /// The tenant column.
-    const TENANT: Self::Column;
-    /// The request id column.
-    const REQUEST: Self::Column;
-    /// The encoded document of a row.
-    fn document(row: &Self::Model) -> &[u8];
+/// A document that gets its resource name and times when it is created.
+trait Stamped: Message + Default {
+    /// Sets the name and the creation and update times.
+    fn stamp(&mut self, name: String, at: prost_types::Timestamp);
 }
 
-impl Requested for sla_policies::Entity {
-    const TENANT: sla_policies::Column = sla_policies::Column::Tenant;
-    const REQUEST: sla_policies::Column = sla_policies::Column::RequestId;
-    fn document(row: &sla_policies::Model) -> &[u8] {
-        &row.document
-    }
+macro_rules! stamped {
+    ($($message:ty),*) => {$(
+        impl Stamped for $message {
+            fn stamp(&mut self, name: String, at: prost_types::Timestamp) {
+                (self.name, self.create_time, self.update_time) = (name, Some(at), Some(at));
+            }
+        }
+    )*};
 }
 
-impl Requested for calendars::Entity {
-    const TENANT: calendars::Column = calendars::Column::Tenant;
-    const REQUEST: calendars::Column = calendars::Column::RequestId;
-    fn document(row: &calendars::Model) -> &[u8] {
-        &row.document
-    }
-}
-
-/// A new document's id and creation time, set on its resource name and times.
-struct Created {
-    id: String,
-    at: chrono::DateTime<chrono::Utc>,
-}
-
-impl Created {
-    fn new() -> Self {
-        Self { id: Uuid::now_v7().to_string(), at: now() }
-    }
-
-    fn name(&self, tenant: &str, collection: &str) -> String {
-        format!("tenants/{tenant}/{collection}/{}", self.id)
-    }
-
-    fn time(&self) -> Option<prost_types::Timestamp> {
-        Some(timestamp(self.at))
-    }
-}
+stamped!(SlaPolicy, Calendar);
 
 impl Store {
     /// The document `tenant` created with `request_id` in `E`, if any.
@@ -77,16 +47,26 @@ impl Store {
         row.map(|r| decode(E::document(&r), what)).transpose()
     }
 
-    /// Inserts `row`, which holds `value`; when a concurrent create with the same request id
-    /// got there first, its document is returned instead.
-    async fn create_once<E: Requested, T: Message + Default>(
+    /// Creates `value` in `E` as `tenant`'s `collection`, once per `request_id`: a retry, or a
+    /// concurrent create that got there first, returns the first. `extra` sets the table's
+    /// own columns.
+    async fn create<E: Requested, T: Stamped>(
         &self,
-        tenant: &str,
-        request_id: &str,
-        what: &str,
-        row: impl ActiveModelTrait<Entity = E> + Send,
-        value: T,
-    ) -> Result<T, Error> {
+        (tenant, request_id): (&str, &str),
+        (collection, what): (&str, &str),
+        mut value: T,
+        extra: impl FnOnce(&T, &mut E::ActiveModel),
+    ) -> Result<T, Error>
+    where
+        E::ActiveModel: Send,
+    {
+        if let Some(existing) = self.by_request::<E, T>(tenant, request_id, what).await? {
+            return Ok(existing);
+        }
+        let (id, at) = (Uuid::now_v7().to_string(), now());
+        value.stamp(format!("tenants/{tenant}/{collection}/{id}"), timestamp(at));
+        let mut row = E::row(tenant, &id, request_id, value.encode_to_vec(), at);
+        extra(&value, &mut row);
         let _turn = self.turn().await;
         match E::insert(row).exec_without_returning(&self.db).await {
             Ok(_) => Ok(value),
@@ -99,29 +79,12 @@ impl Store {
     }
 
     /// Creates a policy; a retry with the same request_id returns the first.
-    pub async fn create_policy(
-        &self,
-        tenant: &str,
-        request_id: &str,
-        mut policy: SlaPolicy,
-    ) -> Result<SlaPolicy, Error> {
-        if let Some(existing) = self.by_request::<sla_policies::Entity, _>(tenant, request_id, "policy").await? {
-            return Ok(existing);
-        }
-        let created = Created::new();
-        policy.name = created.name(tenant, "slaPolicies");
-        policy.create_time = created.time();
-        policy.update_time = policy.create_time;
-        let row = sla_policies::ActiveModel {
-            tenant: Set(tenant.into()),
-            id: Set(created.id),
-            priority: Set(policy.priority),
-            request_id: Set(request_id.into()),
-            document: Set(policy.encode_to_vec()),
-            create_time: Set(created.at),
-            update_time: Set(created.at),
-        };
-        self.create_once(tenant, request_id, "policy", row, policy).await
+    pub async fn create_policy(&self, tenant: &str, request_id: &str, policy: SlaPolicy) -> Result<SlaPolicy, Error> {
+        let keys = (tenant, request_id);
+        self.create::<sla_policies::Entity, _>(keys, ("slaPolicies", "policy"), policy, |policy, row| {
+            row.priority = Set(policy.priority);
+        })
+        .await
     }
 
     /// A policy by id.
@@ -168,28 +131,9 @@ impl Store {
     }
 
     /// Creates a calendar; a retry with the same request_id returns the first.
-    pub async fn create_calendar(
-        &self,
-        tenant: &str,
-        request_id: &str,
-        mut calendar: Calendar,
-    ) -> Result<Calendar, Error> {
-        if let Some(existing) = self.by_request::<calendars::Entity, _>(tenant, request_id, "calendar").await? {
-            return Ok(existing);
-        }
-        let created = Created::new();
-        calendar.name = created.name(tenant, "calendars");
-        calendar.create_time = created.time();
-        calendar.update_time = calendar.create_time;
-        let row = calendars::ActiveModel {
-            tenant: Set(tenant.into()),
-            id: Set(created.id),
-            request_id: Set(request_id.into()),
-            document: Set(calendar.encode_to_vec()),
-            create_time: Set(created.at),
-            update_time: Set(created.at),
-        };
-        self.create_once(tenant, request_id, "calendar", row, calendar).await
+    pub async fn create_calendar(&self, tenant: &str, request_id: &str, calendar: Calendar) -> Result<Calendar, Error> {
+        let keys = (tenant, request_id);
+        self.create::<calendars::Entity, _>(keys, ("calendars", "calendar"), calendar, |_, _| {}).await
     }
 
     /// A calendar by id.

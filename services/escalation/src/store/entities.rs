@@ -1,68 +1,97 @@
 //! sea-orm entities of the escalation service's tables.
 
-/// An SLA policy, encoded, with its priority.
-pub mod sla_policies {
-    use sea_orm::entity::prelude::*;
+/// A table of a tenant's documents, each created once per request: the tenant, the id, any
+/// `extra` columns, the request that created it, the encoded message and its times.
+macro_rules! requested {
+    ($(#[$doc:meta])* $module:ident, $table:tt { $($(#[$extra_doc:meta])* $extra:ident: $ty:ty),* }) => {
+        $(#[$doc])*
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
 
-    /// A row.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "sla_policies")]
-    pub struct Model {
-        /// The tenant.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant: String,
-        /// The policy id.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+            /// A row.
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                /// The tenant.
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub tenant: String,
+                /// The id.
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub id: String,
+                $($(#[$extra_doc])* pub $extra: $ty,)*
+                /// The request that created it.
+                pub request_id: String,
+                /// The encoded message (`SlaPolicy`, `Calendar`).
+                pub document: Vec<u8>,
+                /// When it was created.
+                pub create_time: DateTimeUtc,
+                /// When it last changed.
+                pub update_time: DateTimeUtc,
+            }
+
+            /// No relations are navigated.
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+
+            impl super::Requested for Entity {
+                const TENANT: Column = Column::Tenant;
+                const REQUEST: Column = Column::RequestId;
+                fn document(row: &Model) -> &[u8] {
+                    &row.document
+                }
+                // The update sets the table's own columns to NotSet; a table without any has
+                // nothing left for it to do.
+                #[allow(clippy::needless_update)]
+                fn row(tenant: &str, id: &str, request_id: &str, document: Vec<u8>, at: DateTimeUtc) -> ActiveModel {
+                    use sea_orm::ActiveValue::Set;
+                    ActiveModel {
+                        tenant: Set(tenant.into()),
+                        id: Set(id.into()),
+                        request_id: Set(request_id.into()),
+                        document: Set(document),
+                        create_time: Set(at),
+                        update_time: Set(at),
+                        ..Default::default()
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// A table of documents created once per request id.
+pub trait Requested: sea_orm::EntityTrait {
+    /// The tenant column.
+    const TENANT: Self::Column;
+    /// The request id column.
+    const REQUEST: Self::Column;
+    /// The encoded document of a row.
+    fn document(row: &Self::Model) -> &[u8];
+    /// A new row: its keys, the encoded document, created and updated `at`; the table's own
+    /// columns are left to the caller.
+    fn row(
+        tenant: &str,
+        id: &str,
+        request_id: &str,
+        document: Vec<u8>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self::ActiveModel;
+}
+
+requested!(
+    /// An SLA policy, encoded, with its priority.
+    sla_policies, "sla_policies" {
         /// Matching order, lowest first.
-        pub priority: i32,
-        /// The request that created it.
-        pub request_id: String,
-        /// The encoded `SlaPolicy`.
-        pub document: Vec<u8>,
-        /// When it was created.
-        pub create_time: DateTimeUtc,
-        /// When it last changed.
-        pub update_time: DateTimeUtc,
+        priority: i32
     }
+);
 
-    /// No relations are navigated.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// A business-hours calendar, encoded.
-pub mod calendars {
-    use sea_orm::entity::prelude::*;
-
-    /// A row.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "calendars")]
-    pub struct Model {
-        /// The tenant.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant: String,
-        /// The calendar id.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        /// The request that created it.
-        pub request_id: String,
-        /// The encoded `Calendar`.
-        pub document: Vec<u8>,
-        /// When it was created.
-        pub create_time: DateTimeUtc,
-        /// When it last changed.
-        pub update_time: DateTimeUtc,
-    }
-
-    /// No relations are navigated.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+requested!(
+    /// A business-hours calendar, encoded.
+    calendars, "calendars" {}
+);
 
 /// A member of staff, encoded, with the columns ladders look them up by.
 pub mod staff {
@@ -141,7 +170,8 @@ pub mod timed_cases {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// One SLA clock of one case.
+/// One SLA clock of one case: the fields of [`crate::domain::clock::Clock`] (spans in
+/// milliseconds, enums as their numbers), with the tenant and when the clock next fires.
 pub mod clocks {
     use sea_orm::entity::prelude::*;
 
@@ -149,37 +179,25 @@ pub mod clocks {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "clocks")]
     pub struct Model {
-        /// The case id.
         #[sea_orm(primary_key, auto_increment = false)]
         pub case_id: Uuid,
         /// `SlaClockKind` number.
         #[sea_orm(primary_key, auto_increment = false)]
         pub kind: i32,
-        /// The tenant.
         pub tenant: String,
-        /// Target in business milliseconds.
         pub target_ms: i64,
-        /// Warning threshold in business milliseconds.
         pub warning_ms: i64,
-        /// Business milliseconds used in finished segments.
         pub used_ms: i64,
-        /// Start of the running segment.
         pub since: Option<DateTimeUtc>,
         /// `ClockState` number.
         pub state: i32,
-        /// When the target was passed.
         pub breached_at: Option<DateTimeUtc>,
-        /// When it was met.
         pub met_at: Option<DateTimeUtc>,
-        /// Highest ladder level fired this cycle.
         pub level: i32,
-        /// An escalation of this cycle was acknowledged.
         pub acknowledged: bool,
-        /// Restart count.
         pub cycle: i32,
-        /// Bumped when the deadlines move.
         pub generation: i32,
-        /// When it next fires, in epoch milliseconds.
+        /// When it next fires, in epoch milliseconds; none when nothing is left to fire.
         pub next_fire: Option<i64>,
     }
 
