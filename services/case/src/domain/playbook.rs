@@ -129,3 +129,39 @@ pub fn merge(mut current: Playbook, given: &Playbook, paths: &[String], tenant: 
     }
     Rules::from_playbook(&current).to_playbook(tenant)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(h: i64) -> Option<prost_types::Duration> {
+        Some(prost_types::Duration { seconds: h * 3600, nanos: 0 })
+    }
+
+    #[test]
+    fn an_update_takes_only_the_named_rules_and_refuses_bad_periods() {
+        let current = Rules::default().to_playbook("acme");
+        let given = Playbook {
+            owner_only_moves: false,
+            require_root_cause_to_close: false,
+            reopen_window: hours(48),
+            retention: hours(24),
+            ..Playbook::default()
+        };
+        let paths = vec!["owner_only_moves".to_string(), "retention".to_string()];
+        let merged = merge(current.clone(), &given, &paths, "acme");
+        assert!(!merged.owner_only_moves);
+        assert!(merged.require_root_cause_to_close, "not named, not changed");
+        assert_eq!(merged.reopen_window, current.reopen_window, "not named, not changed");
+        assert_eq!(merged.retention, hours(24));
+        assert_eq!(merged.name, "tenants/acme/playbook");
+
+        let zero = Playbook { retention: hours(0), reopen_window: hours(0), ..Playbook::default() };
+        assert_eq!(merge(merged, &zero, &paths, "acme").retention, None, "a zero retention unsets it");
+        assert_eq!(refusal("retention", &zero), None);
+        assert_eq!(refusal("reopen_window", &zero).map(|(field, _)| field), Some("playbook.reopen_window"));
+        let short = Playbook { retention: Some(prost_types::Duration { seconds: 1800, nanos: 0 }), ..zero };
+        assert_eq!(refusal("retention", &short).map(|(field, _)| field), Some("playbook.retention"));
+        assert_eq!(refusal("owner_only_moves", &short), None);
+    }
+}

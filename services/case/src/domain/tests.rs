@@ -464,3 +464,25 @@ proptest! {
         prop_assert_eq!(case.version, 1 + successes);
     }
 }
+
+#[test]
+fn a_case_opens_at_medium_severity_unless_given_one_and_a_change_names_what_it_made() {
+    assert_eq!(new_case(false, Severity::Unspecified).severity(), Severity::Medium);
+    assert_eq!(new_case(false, Severity::Low).severity(), Severity::Low);
+    let mut case = new_case(false, Severity::Low);
+    let task = Task { title: "call the carrier".into(), ..Default::default() };
+    let change = run(&mut case, Command::CreateTask { task }, &agent("agent-7")).expect("task");
+    assert_eq!(change.resource(&case.name), format!("{}/tasks/1", case.name));
+    let note = TimelineEntry { kind: TimelineEntryKind::Note as i32, text: "called".into(), ..Default::default() };
+    let change = run(&mut case, Command::AddEntry { entry: note }, &agent("agent-7")).expect("entry");
+    assert_eq!(change.resource(&case.name), format!("{}/timeline/3", case.name));
+    let change = run(&mut case, Command::Reopen { reason: "x".into() }, &agent("agent-7"));
+    assert!(change.is_err());
+    let change = run(
+        &mut case,
+        Command::Assign { owner: "agent-7".into(), team: String::new(), reason: String::new() },
+        &agent("agent-7"),
+    )
+    .expect("assign");
+    assert_eq!(change.resource(&case.name), case.name);
+}
