@@ -31,9 +31,11 @@ impl Backoff {
         self.jittered(attempt, rand::rng().random::<f64>())
     }
 
-    /// The delay for a draw `random` in [0, 1): `random` × ceiling. Values outside are clamped.
+    /// The delay for a draw `random` in [0, 1): `random` × ceiling. Values outside are clamped,
+    /// and a draw that is not a number counts as 0.
     pub fn jittered(&self, attempt: u32, random: f64) -> Duration {
-        self.ceiling(attempt).mul_f64(random.clamp(0.0, 1.0))
+        let random = if random.is_nan() { 0.0 } else { random.clamp(0.0, 1.0) };
+        self.ceiling(attempt).mul_f64(random)
     }
 }
 
@@ -58,5 +60,6 @@ mod tests {
         assert!(delays.len() > 150, "jitter spreads delays: {} distinct of 200", delays.len());
         assert_eq!(b.jittered(3, 0.5), Duration::from_millis(400));
         assert_eq!(b.jittered(3, 7.0), Duration::from_millis(800));
+        assert_eq!(b.jittered(3, f64::NAN), Duration::ZERO);
     }
 }
