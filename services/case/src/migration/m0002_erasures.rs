@@ -4,37 +4,19 @@
 use sea_orm_migration::prelude::*;
 
 /// Erasures.
+#[derive(DeriveMigrationName)]
 pub struct Migration;
 
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m0002_erasures"
-    }
-}
-
-const POSTGRES: &str = r#"
-ALTER TABLE cases ADD COLUMN erased BOOLEAN NOT NULL DEFAULT FALSE;
+/// The schema, its differently spelled types as [`super::TYPES`] placeholders.
+const SCHEMA: &str = r#"
+ALTER TABLE cases ADD COLUMN erased {bool} NOT NULL DEFAULT {false};
 CREATE INDEX cases_retention ON cases (tenant, update_time) WHERE status = 7 AND NOT erased;
 CREATE TABLE erasures (
-    id UUID PRIMARY KEY,
+    id {id},
     tenant TEXT NOT NULL,
     request_id TEXT NOT NULL,
-    erase_time TIMESTAMPTZ NOT NULL,
-    document BYTEA NOT NULL
-);
-CREATE UNIQUE INDEX erasures_request ON erasures (tenant, request_id);
-CREATE INDEX erasures_by_tenant ON erasures (tenant, id)
-"#;
-
-const SQLITE: &str = r#"
-ALTER TABLE cases ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX cases_retention ON cases (tenant, update_time) WHERE status = 7 AND NOT erased;
-CREATE TABLE erasures (
-    id BLOB PRIMARY KEY NOT NULL,
-    tenant TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    erase_time TEXT NOT NULL,
-    document BLOB NOT NULL
+    erase_time {time} NOT NULL,
+    document {bytes} NOT NULL
 );
 CREATE UNIQUE INDEX erasures_request ON erasures (tenant, request_id);
 CREATE INDEX erasures_by_tenant ON erasures (tenant, id)
@@ -43,6 +25,6 @@ CREATE INDEX erasures_by_tenant ON erasures (tenant, id)
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        redress_kit::db::run_script(manager.get_connection(), POSTGRES, SQLITE).await
+        super::run(manager, SCHEMA).await
     }
 }

@@ -3,7 +3,6 @@
 use redress_proto::case::v1::{Case, CaseEventType, CaseStatus, TimelineEntry, TimelineEntryKind, Visibility};
 
 use super::{Change, Outcome, Step, not_closed};
-use crate::domain::DomainError;
 
 /// The field paths UpdateCase may change.
 pub const UPDATABLE_PATHS: &[&str] = &[
