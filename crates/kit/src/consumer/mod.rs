@@ -36,6 +36,12 @@ pub use lease::{Migration, cursor, release_lease, rewind, take_lease};
 pub use parked::ParkedMigration;
 use recover::Metrics;
 
+/// The migrations of every consumer's tables (its cursor and lease, its parked events), in
+/// order: what each consuming service's migrator adds to its own.
+pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+    vec![Box::new(Migration), Box::new(ParkedMigration)]
+}
+
 /// The tenant id system-wide calls carry; `tenants/-` is what they ask for.
 pub const SYSTEM_TENANT: &str = "system";
 

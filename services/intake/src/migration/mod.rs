@@ -10,11 +10,8 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m0001_initial::Migration),
-            Box::new(m0002_classification_settings::Migration),
-            Box::new(redress_kit::consumer::Migration),
-            Box::new(redress_kit::consumer::ParkedMigration),
-        ]
+        let own: Vec<Box<dyn MigrationTrait>> =
+            vec![Box::new(m0001_initial::Migration), Box::new(m0002_classification_settings::Migration)];
+        own.into_iter().chain(redress_kit::consumer::migrations()).collect()
     }
 }

@@ -9,10 +9,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(redress_kit::consumer::Migration),
-            Box::new(redress_kit::consumer::ParkedMigration),
-            Box::new(m0001_initial::Migration),
-        ]
+        let own: Vec<Box<dyn MigrationTrait>> = vec![Box::new(m0001_initial::Migration)];
+        redress_kit::consumer::migrations().into_iter().chain(own).collect()
     }
 }
