@@ -73,6 +73,26 @@ pub type Db = DatabaseConnection;
 /// sea_orm: it begins them ([`begin_write`]), hands them to the store and commits them.
 pub type Txn = DatabaseTransaction;
 
+/// The turn to write on SQLite, which allows one writer: a process's writers take turns (one at
+/// a time, in order) instead of polling the busy timeout. On PostgreSQL it is no lock at all.
+#[derive(Debug)]
+pub struct WriteTurn(Option<tokio::sync::Mutex<()>>);
+
+impl WriteTurn {
+    /// The turn for writers on `db`: a lock on SQLite, none on PostgreSQL.
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self((db.get_database_backend() == DatabaseBackend::Sqlite).then(|| tokio::sync::Mutex::new(())))
+    }
+
+    /// Waits for this process's turn to write; hold the guard while the write is open.
+    pub async fn take(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+}
+
 /// Writes `$n`-style SQL (PostgreSQL's) for `backend`: unchanged on PostgreSQL, every `$n`
 /// turned into SQLite's numbered `?n` otherwise, so a value can be referred to more than once.
 pub fn sql(backend: DatabaseBackend, text: &str) -> String {

@@ -18,9 +18,9 @@ pub use list::{CasePage, Visible};
 
 use std::sync::Arc;
 
-use redress_kit::db::Db;
+use redress_kit::db::{Db, WriteTurn};
 use sea_orm::DatabaseBackend;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::MutexGuard;
 
 use self::log::Log;
 use crate::error::Error;
@@ -28,8 +28,8 @@ use crate::error::Error;
 /// The case service's store: the database, the SQLite write turn and the event log's signals.
 pub struct Store {
     db: Db,
-    /// SQLite allows one writer: changes take turns within the process instead of failing busy.
-    serial: Option<Mutex<()>>,
+    /// Changes take turns on SQLite.
+    serial: WriteTurn,
     log: Arc<Log>,
     /// The largest event a change may record, in streamed bytes ([`log::event_limit`]).
     event_limit: usize,
@@ -46,7 +46,7 @@ impl Store {
     /// A store over a migrated database, recording no event over `event_limit` streamed bytes.
     pub async fn new(db: Db, event_limit: usize) -> Result<Self, Error> {
         let head = log::read_head(&db).await?;
-        let serial = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Mutex::new(()));
+        let serial = WriteTurn::new(&db);
         Ok(Self { db, serial, log: Log::new(head), event_limit })
     }
 
@@ -72,10 +72,7 @@ impl Store {
 
     /// Waits for this process's turn to write (see [`Turn`]).
     pub async fn turn(&self) -> Turn<'_> {
-        match &self.serial {
-            Some(lock) => Turn { _guard: Some(lock.lock().await) },
-            None => Turn { _guard: None },
-        }
+        Turn { _guard: self.serial.take().await }
     }
 
     /// Numbers committed events (one pass of the sequencer), in this process's write turn.

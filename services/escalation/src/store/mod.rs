@@ -14,9 +14,9 @@ pub mod escalations;
 
 use chrono::{DateTime, Utc};
 use jiff::Timestamp;
-use redress_kit::db::Db;
+use redress_kit::db::{Db, WriteTurn};
 use sea_orm::{ConnectionTrait, DatabaseBackend};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::MutexGuard;
 
 pub use cases::TimedCase;
 pub use effects::Effect;
@@ -24,15 +24,14 @@ pub use effects::Effect;
 /// The escalation service's store.
 pub struct Store {
     db: Db,
-    /// SQLite allows one writer: writes take turns within the process instead of failing busy.
-    serial: Option<Mutex<()>>,
+    /// Writers take turns on SQLite.
+    turn: WriteTurn,
 }
 
 impl Store {
     /// A store over a migrated database.
     pub fn new(db: Db) -> Self {
-        let serial = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Mutex::new(()));
-        Self { db, serial }
+        Self { turn: WriteTurn::new(&db), db }
     }
 
     /// The database, to begin transactions on (`redress_kit::db::begin_write`).
@@ -42,10 +41,7 @@ impl Store {
 
     /// Waits for this process's turn to write, on SQLite.
     pub async fn turn(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.serial {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        }
+        self.turn.take().await
     }
 }
 

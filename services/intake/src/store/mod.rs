@@ -13,15 +13,14 @@ pub mod lock;
 
 use chrono::{DateTime, Utc};
 use redress_kit::TenantId;
+use redress_kit::db::WriteTurn;
 use redress_kit::time::{from_timestamp, now};
 use redress_proto::intake::v1::{SubmitSurveyResponseResponse, SurveyResponse};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    TryInsertResult,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TryInsertResult,
 };
 use sha2::{Digest, Sha256};
-use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::Error;
 use entities::{classification_settings, submissions, survey_responses};
@@ -81,27 +80,19 @@ pub struct StoredSettings {
 /// The intake service's store.
 pub struct Store {
     db: DatabaseConnection,
-    /// SQLite allows one writer: writes take turns within the process instead of failing busy.
-    serial: Option<Mutex<()>>,
+    /// Writers take turns on SQLite.
+    turn: WriteTurn,
 }
 
 impl Store {
     /// A store over a migrated database.
     pub fn new(db: DatabaseConnection) -> Self {
-        let serial = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Mutex::new(()));
-        Store { db, serial }
+        Store { turn: WriteTurn::new(&db), db }
     }
 
     /// The database.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    async fn turn(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.serial {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        }
     }
 
     /// The submission recorded under `request_id`, if any.
@@ -136,7 +127,7 @@ impl Store {
             update_time: Set(now),
         };
         let inserted = {
-            let _turn = self.turn().await;
+            let _turn = self.turn.take().await;
             submissions::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(&self.db).await?
         };
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
@@ -155,7 +146,7 @@ impl Store {
         survey: Option<(&SurveyResponse, &SubmitSurveyResponseResponse)>,
     ) -> Result<(), Error> {
         let now = now();
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         let done = submissions::Entity::update_many()
             .col_expr(submissions::Column::State, Expr::value(DONE))
             .col_expr(submissions::Column::Response, Expr::value(response))
@@ -214,7 +205,7 @@ impl Store {
         settings: Vec<u8>,
     ) -> Result<Option<StoredSettings>, Error> {
         let stored = StoredSettings { settings, version: read + 1, update_time: now() };
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         let changed = if read == 0 {
             let row = classification_settings::ActiveModel {
                 tenant: Set(tenant.as_str().to_string()),

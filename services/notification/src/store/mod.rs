@@ -10,24 +10,22 @@ pub mod notifications;
 pub mod rules;
 pub mod templates;
 
-use redress_kit::db::Db;
+use redress_kit::db::{Db, WriteTurn};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, Statement};
-use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::Error;
 
 /// The notification service's database.
 pub struct Store {
     db: Db,
-    /// SQLite has one writer: transactions take turns within the process rather than fail busy.
-    serial: Option<Mutex<()>>,
+    /// Writers take turns on SQLite.
+    turn: WriteTurn,
 }
 
 impl Store {
     /// A store over a migrated database.
     pub fn new(db: Db) -> Self {
-        let serial = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Mutex::new(()));
-        Self { db, serial }
+        Self { turn: WriteTurn::new(&db), db }
     }
 
     /// The database.
@@ -38,14 +36,6 @@ impl Store {
     /// Which database it is.
     fn backend(&self) -> DatabaseBackend {
         self.db.get_database_backend()
-    }
-
-    /// Waits for this process's turn to write, on SQLite; nothing on PostgreSQL.
-    async fn turn(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.serial {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        }
     }
 }
 

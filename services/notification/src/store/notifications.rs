@@ -142,7 +142,7 @@ pub async fn insert(conn: &impl ConnectionTrait, row: Row) -> Result<(Row, bool)
 impl Store {
     /// Accepts a notification from the API, as [`insert`] does, in this process's turn to write.
     pub async fn accept(&self, row: Row) -> Result<(Row, bool), Error> {
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         insert(self.db(), row).await
     }
 
@@ -203,7 +203,7 @@ impl Store {
              ORDER BY priority DESC, next_attempt_time LIMIT {limit}{lock}) RETURNING {COLUMNS}"
         );
         let values: Vec<Value> = vec![owner.into(), lease_until.into(), now.into()];
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         Ok(Row::find_by_statement(statement(self.backend(), &text, values)).all(self.db()).await?)
     }
 
@@ -268,7 +268,7 @@ impl Store {
                 vec![id.into(), now.into(), destination.into(), prepared, owner.into(), (*until).into()],
             ),
         };
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         let result = self.db().execute_raw(statement(self.backend(), text, values)).await?;
         Ok(result.rows_affected() == 1)
     }
@@ -290,7 +290,7 @@ impl Store {
             oldest: Option<DateTime<Utc>>,
         }
         let backend = self.backend();
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         let txn = begin_write(self.db()).await?;
         if backend == DatabaseBackend::Postgres {
             txn.execute_raw(statement(

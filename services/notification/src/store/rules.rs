@@ -53,7 +53,7 @@ impl Store {
         ];
         let existing = format!("SELECT {COLUMNS} FROM rules WHERE tenant = $1 AND request_id = $2");
         let existing = statement(backend, &existing, [row.tenant.into(), row.request_id.into()]);
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         insert_once(self.db(), statement(backend, &insert, values), existing)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound("the rule of this request_id".into()).into())
@@ -73,7 +73,7 @@ impl Store {
 
     /// Deletes a rule of `tenant`; false if there was none.
     pub async fn delete_rule(&self, tenant: &str, id: Uuid) -> Result<bool, Error> {
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         let result = self
             .db()
             .execute_raw(statement(

@@ -66,7 +66,7 @@ impl Store {
         ];
         let existing = format!("SELECT {COLUMNS} FROM templates WHERE tenant = $1 AND request_id = $2");
         let existing = statement(backend, &existing, [row.tenant.into(), row.request_id.into()]);
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         let stored = insert_once(self.db(), statement(backend, &insert, values), existing).await?;
         Ok(stored.map(|(row, _)| row))
     }
@@ -92,7 +92,7 @@ impl Store {
             row.variables.clone().into(),
             row.update_time.into(),
         ];
-        let _turn = self.turn().await;
+        let _turn = self.turn.take().await;
         Ok(self.db().execute_raw(statement(self.backend(), text, values)).await?.rows_affected() == 1)
     }
 
