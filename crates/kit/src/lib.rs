@@ -14,6 +14,7 @@ pub mod input;
 pub mod middleware;
 pub mod names;
 pub mod observe;
+pub mod page;
 pub mod personal;
 pub mod redis;
 pub mod server;

@@ -6,6 +6,18 @@ use crate::error::Violations;
 /// The longest idempotency key accepted.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// Checks a page size: 1 to 1000, or 0 for `default`.
+pub fn page_size(v: &mut Violations, value: i32, default: u64) -> u64 {
+    match value {
+        0 => default,
+        1..=1000 => value as u64,
+        _ => {
+            v.add("page_size", "must be 1 to 1000");
+            default
+        }
+    }
+}
+
 /// A pragmatic email syntax check: `local@domain.tld`, no spaces, at most 254 characters.
 pub fn is_email(value: &str) -> bool {
     if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {

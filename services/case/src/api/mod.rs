@@ -136,7 +136,7 @@ impl CaseService for CaseApi {
         let (caller, req) = decode(request)?;
         names::check_parent("parent", &req.parent, &caller.tenant)?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, 50);
+        let limit = redress_kit::validate::page_size(&mut v, req.page_size, 50);
         let order =
             enum_value::<CaseOrderBy>(&mut v, "order_by", req.order_by, true).unwrap_or(CaseOrderBy::CreateTimeDesc);
         let filter = req.filter.unwrap_or_default();
@@ -232,7 +232,7 @@ impl CaseService for CaseApi {
         let (caller, req) = decode(request)?;
         let id = case_id(&caller, "parent", &req.parent)?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, 100);
+        let limit = redress_kit::validate::page_size(&mut v, req.page_size, 100);
         let bound = page::fingerprint(&[caller.tenant.as_str().as_bytes(), id.as_bytes()]);
         let after = (!req.page_token.is_empty()).then(|| page::decode_position(&req.page_token, bound));
         let bad_token = "not a token from a previous ListTimelineEntries call for this case";
@@ -453,14 +453,14 @@ impl CaseService for CaseApi {
         names::check_parent("parent", &req.parent, &caller.tenant)?;
         require(caller.has(Role::Admin), "only an admin may read the erasures")?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, 50);
+        let limit = redress_kit::validate::page_size(&mut v, req.page_size, 50);
         let bound = page::fingerprint(&[caller.tenant.as_str().as_bytes(), b"erasures"]);
-        let before = (!req.page_token.is_empty()).then(|| page::decode_id(&req.page_token, bound));
+        let before = (!req.page_token.is_empty()).then(|| page::TOKENS.decode_id(&req.page_token, bound));
         let bad_token = "not a token from a previous ListErasures call";
         v.check(before.is_some_and(|id| id.is_none()), "page_token", bad_token);
         check(v)?;
         let (erasures, last) = self.app.erasures(&caller.tenant, before.flatten(), limit).await?;
-        let next_page_token = last.map(|id| page::encode_id(id, bound)).unwrap_or_default();
+        let next_page_token = last.map(|id| page::TOKENS.encode_id(id, bound)).unwrap_or_default();
         Ok(Response::new(ListErasuresResponse { erasures, next_page_token }))
     }
 

@@ -236,18 +236,6 @@ pub fn satisfaction(v: &mut Violations, field: &str, satisfaction: Option<&Satis
     long_text(v, &format!("{field}.comment"), &s.comment, false);
 }
 
-/// Checks a page size: 0 means the default, otherwise 1 to 1000.
-pub fn page_size(v: &mut Violations, value: i32, default: u64) -> u64 {
-    match value {
-        0 => default,
-        1..=1000 => value as u64,
-        _ => {
-            v.add("page_size", "must be 1 to 1000");
-            default
-        }
-    }
-}
-
 /// Starts the checks of a change request: its request_id (required or not) and, when the
 /// request carries one, the version the client read.
 pub fn change(request_id: &str, required: bool, expected_version: Option<i64>) -> Violations {

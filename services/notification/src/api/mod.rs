@@ -95,7 +95,7 @@ impl NotificationService for NotificationApi {
     ) -> Result<Response<ListNotificationsResponse>, Status> {
         let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE);
+        let limit = redress_kit::validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE);
         if !req.case.is_empty() {
             let ids = names::parse("case", &req.case, &["tenants", "cases"]).ok();
             v.check(ids.is_none(), "case", "not a case name: tenants/{tenant}/cases/{case}");
@@ -108,12 +108,12 @@ impl NotificationService for NotificationApi {
             req.recipient.as_bytes(),
             &req.status.to_le_bytes(),
         ]);
-        let before = validate::page_token(&mut v, &req.page_token, |t| page::decode_id(t, bound), SAME_FILTER);
+        let before = validate::page_token(&mut v, &req.page_token, |t| page::TOKENS.decode_id(t, bound), SAME_FILTER);
         v.finish()?;
         let filter = Filter { case_name: req.case, recipient: req.recipient, status: req.status };
         let (rows, next) = self.app.list_notifications(&caller, &filter, before, limit).await?;
         let notifications = rows.iter().map(convert::notification).collect::<Result<Vec<_>, _>>()?;
-        let next_page_token = next.map(|id| page::encode_id(id, bound)).unwrap_or_default();
+        let next_page_token = next.map(|id| page::TOKENS.encode_id(id, bound)).unwrap_or_default();
         Ok(Response::new(ListNotificationsResponse { notifications, next_page_token }))
     }
 
@@ -147,17 +147,17 @@ impl NotificationService for NotificationApi {
         let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
         let tenant = caller.tenant.as_str();
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE) as usize;
+        let limit = redress_kit::validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE) as usize;
         if !req.key.is_empty() {
             validate::template_key(&mut v, "key", &req.key);
         }
         let locale = validate::locale_filter(&mut v, &req.locale);
         let bound = page::fingerprint(&[tenant.as_bytes(), req.key.as_bytes(), locale.as_bytes()]);
-        let after = validate::page_token(&mut v, &req.page_token, |t| page::decode(t, bound), SAME_FILTER);
+        let after = validate::page_token(&mut v, &req.page_token, |t| page::TOKENS.open(t, bound), SAME_FILTER);
         v.finish()?;
         let (listed, next) = self.app.list_templates(tenant, &req.key, &locale, after, limit).await?;
         let templates = listed.iter().map(|t| convert::listed(tenant, t)).collect();
-        let next_page_token = next.map(|position| page::encode(&position, bound)).unwrap_or_default();
+        let next_page_token = next.map(|position| page::TOKENS.seal(&position, bound)).unwrap_or_default();
         Ok(Response::new(ListTemplatesResponse { templates, next_page_token }))
     }
 
@@ -171,12 +171,12 @@ impl NotificationService for NotificationApi {
     async fn list_rules(&self, request: Request<ListRulesRequest>) -> Result<Response<ListRulesResponse>, Status> {
         let (caller, req) = open(request, None, |r| Some(r.parent.as_str()))?;
         let mut v = Violations::new();
-        let limit = validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE);
+        let limit = redress_kit::validate::page_size(&mut v, req.page_size, DEFAULT_PAGE_SIZE);
         let bound = page::fingerprint(&[caller.tenant.as_str().as_bytes(), b"rules"]);
-        let after = validate::page_token(&mut v, &req.page_token, |t| page::decode_id(t, bound), ANY_CALL);
+        let after = validate::page_token(&mut v, &req.page_token, |t| page::TOKENS.decode_id(t, bound), ANY_CALL);
         v.finish()?;
         let (rules, next) = self.app.list_rules(caller.tenant.as_str(), after, limit).await?;
-        let next_page_token = next.map(|id| page::encode_id(id, bound)).unwrap_or_default();
+        let next_page_token = next.map(|id| page::TOKENS.encode_id(id, bound)).unwrap_or_default();
         Ok(Response::new(ListRulesResponse { rules, next_page_token }))
     }
 

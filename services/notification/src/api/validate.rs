@@ -20,18 +20,6 @@ use crate::domain::template::{MAX_BODY_BYTES, MAX_KEY_LEN, MAX_SUBJECT_BYTES};
 /// The longest delay a rule may have.
 const MAX_RULE_DELAY_SECONDS: i64 = 90 * 86_400;
 
-/// Checks a page size: 1 to 1000, or 0 for `default`.
-pub fn page_size(v: &mut Violations, value: i32, default: u64) -> u64 {
-    match value {
-        0 => default,
-        1..=1000 => value as u64,
-        _ => {
-            v.add("page_size", "must be 1 to 1000");
-            default
-        }
-    }
-}
-
 /// The position in a page token, recorded as a violation (saying `refused`) when the token is
 /// not one `decode` accepts; `None` for no token.
 pub fn page_token<T>(
